@@ -1,0 +1,245 @@
+"""Input checks at the library boundary.
+
+This module holds every input check of the library. Each error names the
+argument, the rule it breaks and the value that was received, e.g.
+``ValueError: X has 40 rows but Y has 50; rows must be matched samples``.
+Measures call these helpers in ``prepare`` and trust prepared inputs in
+``compare``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = [
+    "as_float_array",
+    "check_matrix",
+    "check_matched_rows",
+    "check_choice",
+    "check_in_range",
+    "check_positive_int",
+    "check_rng",
+    "non_constant_columns",
+]
+
+#: Minimum ndim-dependent layouts understood by ``as_float_array``.
+_LAYOUTS = {
+    "matrix": ("(n_samples, n_features)", 2),
+    "trajectory": ("(n_time, n_features) or (n_trials, n_time, n_features)", (2, 3)),
+    "stochastic": ("(n_samples, n_repeats, n_features)", 3),
+    "conv": ("(n_samples, height, width, channels)", 4),
+    "jacobian": ("(n_points, n_features, n_inputs)", 3),
+}
+
+
+def _describe(value: Any) -> str:
+    shape = getattr(value, "shape", None)
+    kind = type(value).__name__
+    return f"{kind} of shape {tuple(shape)}" if shape is not None else kind
+
+
+def as_float_array(
+    value: Any,
+    name: str,
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+    layout: str | None = None,
+    dtype: type = np.float64,
+    allow_nonfinite: bool = False,
+) -> np.ndarray:
+    """Convert ``value`` to a finite floating array, checking its dimensions.
+
+    Parameters
+    ----------
+    value : array_like
+        The input.  Torch tensors are converted through ``numpy()`` after being
+        detached and moved to the CPU.
+    name : str
+        The argument name used in error messages.
+    ndim : int or tuple of int, optional
+        Accepted numbers of dimensions.
+    layout : str, optional
+        One of the input kinds of :class:`repgeo.MeasureInfo` (``"matrix"``,
+        ``"trajectory"``, ...); sets ``ndim`` and the shape named in errors.
+    dtype : numpy dtype, default float64
+    allow_nonfinite : bool, default False
+        If False, NaN or infinite entries raise ``ValueError``.
+
+    Returns
+    -------
+    ndarray
+        A C-contiguous array of ``dtype``.
+
+    Examples
+    --------
+    >>> as_float_array([[1, 2], [3, 4]], "X", ndim=2).dtype
+    dtype('float64')
+    """
+    described = None
+    if layout is not None:
+        described, ndim = _LAYOUTS[layout]
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be an array of numbers; got {_describe(value)}")
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged lists and similar
+        raise TypeError(f"{name} must be an array of numbers; got {_describe(value)} ({exc})") from exc
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+    ):
+        raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must hold real numbers; got complex dtype {arr.dtype}")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = described or " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(
+                f"{name} must be {want}; got a {arr.ndim}-D array of shape {arr.shape}"
+            )
+    if 0 in arr.shape:
+        raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    if not allow_nonfinite and not np.isfinite(arr).all():
+        n_nan = int(np.isnan(arr).sum())
+        n_inf = int(np.isinf(arr).sum())
+        raise ValueError(
+            f"{name} must be finite; it has {n_nan} NaN and {n_inf} infinite entries"
+        )
+    return arr
+
+
+def check_matrix(X: Any, name: str = "X", *, min_samples: int = 3) -> np.ndarray:
+    """Validate a ``(n_samples, n_features)`` representation.
+
+    Raises ``ValueError`` when ``X`` is not 2-D, has fewer than ``min_samples``
+    rows, or holds NaN/inf.
+
+    Examples
+    --------
+    >>> check_matrix(np.ones((2, 3)), "X")
+    Traceback (most recent call last):
+    ...
+    ValueError: X has 2 rows; at least 3 samples are required
+    """
+    arr = as_float_array(X, name, layout="matrix")
+    if arr.shape[0] < min_samples:
+        raise ValueError(
+            f"{name} has {arr.shape[0]} rows; at least {min_samples} samples are required"
+        )
+    return arr
+
+
+def check_matched_rows(arrays: Sequence[Any], names: Sequence[str]) -> None:
+    """Require that every array has as many rows (samples) as the first.
+
+    Examples
+    --------
+    >>> check_matched_rows([np.zeros((40, 5)), np.zeros((50, 5))], ["X", "Y"])
+    Traceback (most recent call last):
+    ...
+    ValueError: X has 40 rows (shape (40, 5)) but Y has 50 (shape (50, 5)); rows must be matched samples
+    """
+    if not arrays:
+        return
+    first = np.shape(arrays[0])
+    for arr, nm in zip(arrays[1:], names[1:]):
+        shape = np.shape(arr)
+        if not shape or not first or shape[0] != first[0]:
+            raise ValueError(
+                f"{names[0]} has {first[0] if first else 0} rows (shape {tuple(first)}) but "
+                f"{nm} has {shape[0] if shape else 0} (shape {tuple(shape)}); "
+                "rows must be matched samples"
+            )
+
+
+def non_constant_columns(X: np.ndarray, name: str, *, rtol: float = 1e-12) -> None:
+    """Raise if every column of ``X`` is constant (the centred data is zero).
+
+    Examples
+    --------
+    >>> non_constant_columns(np.ones((5, 2)), "X")
+    Traceback (most recent call last):
+    ...
+    ValueError: X is constant over samples (every column has zero variance); nothing to compare
+    """
+    spread = np.ptp(X, axis=0)
+    scale = max(float(np.abs(X).max()), 1.0)
+    if not (spread > rtol * scale).any():
+        raise ValueError(
+            f"{name} is constant over samples (every column has zero variance); nothing to compare"
+        )
+
+
+def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
+    """Require ``value`` to be one of ``choices``.
+
+    Examples
+    --------
+    >>> check_choice("cosine", "compare", ["pearson", "spearman"])
+    Traceback (most recent call last):
+    ...
+    ValueError: compare must be one of 'pearson', 'spearman'; got 'cosine'
+    """
+    if value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {listed}; got {value!r}")
+    return value
+
+
+def check_in_range(
+    value: Any, name: str, low: float, high: float, *, low_open: bool = False, high_open: bool = False
+) -> float:
+    """Require a real number in an interval (closed unless marked open).
+
+    Examples
+    --------
+    >>> check_in_range(1.5, "alpha", 0, 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: alpha must be in [0, 1]; got 1.5
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number; got {value!r}")
+    below = value <= low if low_open else value < low
+    above = value >= high if high_open else value > high
+    if below or above:
+        lb = "(" if low_open else "["
+        rb = ")" if high_open else "]"
+        raise ValueError(f"{name} must be in {lb}{low:g}, {high:g}{rb}; got {value!r}")
+    return float(value)
+
+
+def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
+    """Require an integer ``>= minimum``.
+
+    Examples
+    --------
+    >>> check_positive_int(0, "n_jobs")
+    Traceback (most recent call last):
+    ...
+    ValueError: n_jobs must be an integer >= 1; got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def check_rng(rng: Any) -> np.random.Generator:
+    """Turn ``None``, an int or a Generator into a ``numpy.random.Generator``.
+
+    Examples
+    --------
+    >>> check_rng(0).integers(10) == check_rng(0).integers(10)
+    True
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
+        return np.random.default_rng(rng)
+    raise TypeError(f"rng must be None, an int or a numpy.random.Generator; got {type(rng).__name__}")

@@ -1,0 +1,18 @@
+"""Measures, one module per family; importing this package registers them all."""
+
+from .kernel import AngularCKA, KernelCKA, LinearCKA
+from .permutation import PermutationMetric
+from .rsa import RSA, rdm
+from .shape import RepresentationWarning, ShapeAlignment, ShapeMetric
+
+__all__ = [
+    "AngularCKA",
+    "KernelCKA",
+    "LinearCKA",
+    "PermutationMetric",
+    "RSA",
+    "RepresentationWarning",
+    "ShapeAlignment",
+    "ShapeMetric",
+    "rdm",
+]

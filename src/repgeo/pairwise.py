@@ -1,0 +1,276 @@
+"""The all-pairs engine: the only loop over pairs of representations in repgeo."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import joblib
+import numpy as np
+
+from ._measure import Measure
+from ._registry import get_measure
+
+__all__ = ["pairwise", "pairwise_labeled", "PairwiseResult"]
+
+
+@dataclass(frozen=True, eq=False)
+class PairwiseResult:
+    """An all-pairs matrix with the labels of its rows and columns.
+
+    Attributes
+    ----------
+    values : ndarray of shape (K, K)
+        ``values[i, j] = measure(reps[i], reps[j])``.
+    labels : tuple of str
+        Dict keys of the input (or ``"0"``, ``"1"``, ... for a sequence).
+    measure : str
+        ``repr`` of the measure, which rebuilds it.
+    """
+
+    values: np.ndarray
+    labels: tuple
+    measure: str
+
+    def value(self, a: str, b: str) -> float:
+        """The entry for labels ``a`` (row) and ``b`` (column)."""
+        index = {lab: i for i, lab in enumerate(self.labels)}
+        for lab in (a, b):
+            if lab not in index:
+                raise KeyError(f"label {lab!r} is not among the {len(self.labels)} labels")
+        return float(self.values[index[a], index[b]])
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write ``values``, ``labels`` and ``measure`` to an ``.npz`` file."""
+        np.savez(path, values=self.values, labels=np.array(self.labels), measure=np.array(self.measure))
+
+
+def _split_reps(reps: Any) -> tuple[list[str], list[Any]]:
+    if isinstance(reps, Mapping):
+        return [str(k) for k in reps], list(reps.values())
+    if isinstance(reps, np.ndarray) or not isinstance(reps, Iterable):
+        raise TypeError(
+            "reps must be a sequence or dict of arrays (one per representation); "
+            f"got {type(reps).__name__}"
+        )
+    arrays = list(reps)
+    return [str(i) for i in range(len(arrays))], arrays
+
+
+def _fingerprint(measure: Measure, labels: Sequence[str], arrays: Sequence[Any], block: int) -> dict:
+    digest = hashlib.blake2b(digest_size=16)
+    for arr in arrays:
+        arr = np.ascontiguousarray(np.asarray(arr))
+        digest.update(repr((arr.shape, arr.dtype.str)).encode())
+        digest.update(arr.data)
+    return {"measure": repr(measure), "labels": list(labels), "data": digest.hexdigest(), "block_size": block}
+
+
+def _tiles(K: int, block: int, symmetric: bool) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    n_side = math.ceil(K / block)
+    out = []
+    for bi in range(n_side):
+        for bj in range(bi if symmetric else 0, n_side):
+            rows = range(bi * block, min(K, (bi + 1) * block))
+            cols = range(bj * block, min(K, (bj + 1) * block))
+            pairs = [(i, j) for i in rows for j in cols if (i < j if symmetric else i != j)]
+            if pairs:
+                out.append((bi, bj, pairs))
+    return out
+
+
+def _auto_block(K: int, n_workers: int) -> int:
+    target_tiles = max(16, 8 * n_workers)
+    return max(1, math.ceil(K / math.sqrt(2 * target_tiles)))
+
+
+def _run_tile(measure: Measure, key: tuple[int, int], pairs: list, prepared: dict) -> tuple:
+    left = [prepared[i] for i, _ in pairs]
+    right = [prepared[j] for _, j in pairs]
+    many = getattr(measure, "compare_pairs", None)
+    if many is not None:
+        values = np.asarray(many(left, right), dtype=float)
+    else:
+        values = np.array([measure.compare(a, b) for a, b in zip(left, right)], dtype=float)
+    return key, values
+
+
+class _Store:
+    """Finished tiles on disk, one ``.npy`` per tile, so an interrupted run resumes."""
+
+    def __init__(self, path: str | os.PathLike, meta: dict) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        meta_file = self.path / "meta.json"
+        if meta_file.exists():
+            old = json.loads(meta_file.read_text())
+            if old != meta:
+                changed = sorted(k for k in meta if old.get(k) != meta[k])
+                raise ValueError(
+                    f"store {str(self.path)!r} holds results of a different run (differs in {changed}); "
+                    "use an empty directory or the same representations, measure and block_size"
+                )
+        else:
+            meta_file.write_text(json.dumps(meta))
+
+    def _file(self, key: tuple[int, int]) -> Path:
+        return self.path / f"tile_{key[0]}_{key[1]}.npy"
+
+    def load(self, key: tuple[int, int], n: int) -> np.ndarray | None:
+        f = self._file(key)
+        if not f.exists():
+            return None
+        values = np.load(f)
+        return values if values.shape == (n,) else None
+
+    def save(self, key: tuple[int, int], values: np.ndarray) -> None:
+        tmp = self._file(key).with_suffix(".tmp.npy")
+        np.save(tmp, values)
+        os.replace(tmp, self._file(key))
+
+
+def pairwise(
+    reps: Sequence[Any] | Mapping[Any, Any],
+    measure: Measure | str,
+    *,
+    n_jobs: int | None = None,
+    block_size: int | str = "auto",
+    store: str | os.PathLike | None = None,
+    progress: bool = False,
+) -> np.ndarray:
+    """All-pairs matrix of a measure over many representations.
+
+    Each representation is prepared once (validation, centring, whitening,
+    Gram factors); pairs are grouped into square tiles of the ``K x K``
+    matrix (the upper triangle only for symmetric measures) and the tiles run
+    through :class:`joblib.Parallel`, so ``with
+    joblib.parallel_config(backend="dask"):`` runs them on a
+    ``dask.distributed`` cluster unchanged.  Every entry equals the direct
+    call ``measure(reps[i], reps[j])``; the diagonal holds the measure's
+    identity value.
+
+    Parameters
+    ----------
+    reps : sequence or dict of arrays
+        The representations (dict keys become labels in :func:`pairwise_labeled`).
+    measure : Measure or str
+        An instance or a registered name (see :func:`repgeo.list_measures`).
+    n_jobs : int, optional
+        Parallel workers (joblib semantics; ``None`` means 1 unless a
+        ``joblib.parallel_config`` context says otherwise, ``-1`` all cores).
+    block_size : int or "auto"
+        Side of the square tiles of pairs sent to a worker.
+    store : path, optional
+        A directory where finished tiles are written as they complete; a
+        rerun with the same inputs, measure and block size loads them and
+        computes only what is missing.
+    progress : bool, default False
+        Show a tqdm progress bar over pairs.
+
+    Returns
+    -------
+    ndarray of shape (K, K)
+
+    Examples
+    --------
+    >>> import numpy as np, repgeo as rg
+    >>> rng = np.random.default_rng(0)
+    >>> reps = [rng.standard_normal((30, 5)) for _ in range(3)]
+    >>> D = rg.pairwise(reps, "procrustes")
+    >>> bool(np.isclose(D[0, 1], rg.get_measure("procrustes")(reps[0], reps[1])))
+    True
+    """
+    return pairwise_labeled(
+        reps, measure, n_jobs=n_jobs, block_size=block_size, store=store, progress=progress
+    ).values
+
+
+def pairwise_labeled(
+    reps: Sequence[Any] | Mapping[Any, Any],
+    measure: Measure | str,
+    *,
+    n_jobs: int | None = None,
+    block_size: int | str = "auto",
+    store: str | os.PathLike | None = None,
+    progress: bool = False,
+) -> PairwiseResult:
+    """:func:`pairwise`, returning a :class:`PairwiseResult` that keeps the labels.
+
+    Examples
+    --------
+    >>> import numpy as np, repgeo as rg
+    >>> rng = np.random.default_rng(0)
+    >>> res = rg.pairwise_labeled({"a": rng.standard_normal((30, 4)), "b": rng.standard_normal((30, 6))}, "linear_cka")
+    >>> res.labels, round(res.value("a", "a"), 3)
+    (('a', 'b'), 1.0)
+    """
+    from tqdm.auto import tqdm
+
+    measure = get_measure(measure) if isinstance(measure, str) else measure
+    if not isinstance(measure, Measure):
+        raise TypeError(f"measure must be a Measure or a registered name; got {type(measure).__name__}")
+    labels, arrays = _split_reps(reps)
+    K = len(arrays)
+    if K == 0:
+        raise ValueError("reps is empty; pairwise needs at least one representation")
+    names = [f"reps[{lab!r}]" for lab in labels]
+    measure.check_compatible(arrays, names)
+    if block_size == "auto":
+        block = _auto_block(K, joblib.effective_n_jobs(n_jobs))
+    elif isinstance(block_size, (int, np.integer)) and not isinstance(block_size, bool) and block_size >= 1:
+        block = int(block_size)
+    else:
+        raise ValueError(f"block_size must be 'auto' or an integer >= 1; got {block_size!r}")
+
+    saved = None
+    if store is not None:
+        saved = _Store(store, _fingerprint(measure, labels, arrays, block))
+
+    out = np.full((K, K), np.nan)
+    np.fill_diagonal(out, measure.info.identity_value)
+    symmetric = measure.info.symmetric
+    todo = []
+    for bi, bj, pairs in _tiles(K, block, symmetric):
+        values = saved.load((bi, bj), len(pairs)) if saved is not None else None
+        if values is None:
+            todo.append(((bi, bj), pairs))
+        else:
+            _fill(out, pairs, values, symmetric)
+
+    if todo:
+        needed = sorted({k for _, pairs in todo for pair in pairs for k in pair})
+        prepared = dict(
+            joblib.Parallel(n_jobs=n_jobs)(
+                joblib.delayed(_tagged_prepare)(measure, arrays[k], names[k], k) for k in needed
+            )
+        )
+        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        bar = tqdm(total=sum(len(p) for _, p in todo), disable=not progress, unit="pair")
+        jobs = (
+            joblib.delayed(_run_tile)(measure, key, pairs, {k: prepared[k] for pair in pairs for k in pair})
+            for key, pairs in todo
+        )
+        pair_lists = dict(todo)
+        for key, values in parallel(jobs):
+            _fill(out, pair_lists[key], values, symmetric)
+            if saved is not None:
+                saved.save(key, values)
+            bar.update(len(values))
+        bar.close()
+    return PairwiseResult(out, tuple(labels), repr(measure))
+
+
+def _tagged_prepare(measure: Measure, X: Any, name: str, k: int) -> tuple[int, Any]:
+    return k, measure.prepare(X, name)
+
+
+def _fill(out: np.ndarray, pairs: list, values: np.ndarray, symmetric: bool) -> None:
+    rows, cols = np.array(pairs).T
+    out[rows, cols] = values
+    if symmetric:
+        out[cols, rows] = values
