@@ -115,6 +115,7 @@ class Measure:
         check_matched_rows(arrays, names)
 
     def __call__(self, X: Any, Y: Any) -> float:
-        """Return ``compare(prepare(X), prepare(Y))`` after checking the pair."""
+        """Return ``compare(prepare(X), prepare(Y))`` after checking each input and the pair."""
+        a, b = self.prepare(X, "X"), self.prepare(Y, "Y")
         self.check_compatible([X, Y], ["X", "Y"])
-        return float(self.compare(self.prepare(X, "X"), self.prepare(Y, "Y")))
+        return float(self.compare(a, b))

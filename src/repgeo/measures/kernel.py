@@ -281,7 +281,7 @@ class KernelCKA(Measure):
                 dists = pdist(X)
                 dists = dists[dists > 0]
                 if dists.size == 0:
-                    raise ValueError(f"{name} has identical rows only; the median-heuristic bandwidth is 0")
+                    raise ValueError(f"{name} is constant over samples (all rows identical); the median-heuristic bandwidth is 0")
                 sigma = self.sigma_scale * float(np.median(dists))
             return rbf_kernel(X, gamma=1.0 / (2.0 * sigma**2))
         Xc = X - X.mean(axis=0)

@@ -43,6 +43,11 @@ def rdm(X: Any, metric: str = "euclidean", *, condensed: bool = False, name: str
     """
     check_choice(metric, "metric", RDM_METRICS)
     X = check_matrix(X, name)
+    if metric == "correlation" and X.shape[1] < 3:
+        raise ValueError(
+            f"{name} has {X.shape[1]} features; the correlation RDM needs at least 3 "
+            "(between two 2-vectors the correlation is always +1 or -1)"
+        )
     if metric in ("correlation", "cosine"):
         rows = X - X.mean(axis=1, keepdims=True) if metric == "correlation" else X
         norms = np.linalg.norm(rows, axis=1)

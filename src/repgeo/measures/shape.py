@@ -194,8 +194,8 @@ class ShapeMetric(Measure):
         >>> round(fitted(X[100:], X[100:] @ Q), 6)
         0.0
         """
-        self.check_compatible([X, Y], ["X", "Y"])
         a, b = self.prepare(X, "X"), self.prepare(Y, "Y")
+        self.check_compatible([X, Y], ["X", "Y"])
         ra, rb = a.coords.shape[1], b.coords.shape[1]
         r = max(ra, rb)
         cross = np.zeros((r, r))
