@@ -1,0 +1,131 @@
+"""The all-pairs engine: equality with direct calls, labels, parallel backends, resumable store."""
+
+from dataclasses import dataclass
+
+import joblib
+import numpy as np
+import pytest
+
+import repgeo as rg
+from repgeo import Measure, MeasureInfo
+
+
+def reps_fixture(K=7, seed=0):
+    rng = np.random.default_rng(seed)
+    return {f"net{k}": rng.standard_normal((40, 3 + k % 4)) for k in range(K)}
+
+
+def direct(reps, measure):
+    arrays = list(reps.values())
+    K = len(arrays)
+    out = np.full((K, K), measure.info.identity_value)
+    for i in range(K):
+        for j in range(i + 1, K):
+            out[i, j] = out[j, i] = measure(arrays[i], arrays[j])
+    return out
+
+
+@pytest.mark.parametrize("name", ["procrustes", "cca", "linear_cka", "rsa", "permutation"])
+@pytest.mark.parametrize("block_size", [1, 3, "auto"])
+def test_equals_direct_calls_for_any_block_size(name, block_size):
+    reps = reps_fixture()
+    measure = rg.get_measure(name)
+    np.testing.assert_array_equal(rg.pairwise(reps, name, block_size=block_size), direct(reps, measure))
+
+
+def test_two_workers_equal_one():
+    reps = reps_fixture(K=9)
+    one = rg.pairwise(reps, "procrustes", n_jobs=1)
+    two = rg.pairwise(reps, "procrustes", n_jobs=2, block_size=2)
+    np.testing.assert_allclose(two, one, rtol=1e-13, atol=1e-15)
+
+
+def test_labels_and_result_object(tmp_path):
+    reps = reps_fixture(K=3)
+    res = rg.pairwise_labeled(reps, rg.LinearCKA())
+    assert res.labels == ("net0", "net1", "net2")
+    assert res.value("net0", "net2") == res.values[0, 2]
+    assert res.measure == "LinearCKA(hsic='biased')"
+    with pytest.raises(KeyError, match="net9"):
+        res.value("net0", "net9")
+    res.save(tmp_path / "r.npz")
+    loaded = np.load(tmp_path / "r.npz")
+    np.testing.assert_array_equal(loaded["values"], res.values)
+    assert list(loaded["labels"]) == list(res.labels)
+    assert rg.pairwise_labeled(list(reps.values()), "procrustes").labels == ("0", "1", "2")
+
+
+CALLS = []
+
+
+@dataclass(frozen=True)
+class CountingDistance(Measure):
+    """An asymmetric toy measure that records each comparison (for the engine's tests)."""
+
+    info = MeasureInfo(name="counting", kind="distance", metric=False, symmetric=False, references=("test",))
+
+    def prepare(self, X, name="X"):
+        return float(np.asarray(X).sum())
+
+    def compare(self, a, b):
+        CALLS.append((a, b))
+        return abs(a - 2 * b)
+
+
+def test_asymmetric_measure_fills_both_triangles():
+    reps = [np.full((3, 2), k, dtype=float) for k in range(4)]
+    D = rg.pairwise(reps, CountingDistance())
+    sums = [6.0 * k for k in range(4)]
+    expected = np.array([[0.0 if i == j else abs(sums[i] - 2 * sums[j]) for j in range(4)] for i in range(4)])
+    np.testing.assert_array_equal(D, expected)
+
+
+def test_store_resumes_without_recomputing(tmp_path):
+    reps = [np.full((3, 2), k, dtype=float) for k in range(6)]
+    measure = CountingDistance()
+    CALLS.clear()
+    first = rg.pairwise(reps, measure, block_size=2, store=tmp_path / "s")
+    assert len(CALLS) == 30
+    tiles = sorted((tmp_path / "s").glob("tile_*.npy"))
+    assert len(tiles) == 9
+    tiles[0].unlink()  # as if the run had been interrupted before this tile finished
+    CALLS.clear()
+    second = rg.pairwise(reps, measure, block_size=2, store=tmp_path / "s")
+    assert len(CALLS) == 2  # only the lost tile's (0, 1) and (1, 0)
+    np.testing.assert_array_equal(first, second)
+
+
+def test_store_refuses_a_different_run(tmp_path):
+    rng = np.random.default_rng(1)
+    reps = [rng.standard_normal((10, 3)) for _ in range(3)]
+    rg.pairwise(reps, "procrustes", store=tmp_path)
+    with pytest.raises(ValueError, match=r"different run \(differs in \['measure'\]\)"):
+        rg.pairwise(reps, "cca", store=tmp_path)
+    reps[1] = reps[1] + 1
+    with pytest.raises(ValueError, match="differs in \\['data'\\]"):
+        rg.pairwise(reps, "procrustes", store=tmp_path)
+
+
+def test_dask_backend_gives_the_same_matrix():
+    distributed = pytest.importorskip("distributed")
+    reps = reps_fixture(K=6)
+    expected = rg.pairwise(reps, "procrustes")
+    with distributed.Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=":0"):
+        with joblib.parallel_config(backend="dask"):
+            got = rg.pairwise(reps, "procrustes", block_size=2)
+    np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-15)
+
+
+def test_bad_input_names_the_label():
+    reps = reps_fixture(K=3)
+    reps["net1"] = reps["net1"][:30]
+    with pytest.raises(ValueError, match=r"reps\['net0'\] has 40 rows .* but reps\['net1'\] has 30"):
+        rg.pairwise(reps, "procrustes")
+    with pytest.raises(ValueError, match="empty"):
+        rg.pairwise([], "procrustes")
+    with pytest.raises(TypeError, match="sequence or dict"):
+        rg.pairwise(np.zeros((3, 4, 5)), "procrustes")
+    with pytest.raises(ValueError, match="block_size"):
+        rg.pairwise(reps_fixture(K=2), "procrustes", block_size=0)
+    with pytest.raises(ValueError, match="registered name"):
+        rg.pairwise(reps_fixture(K=2), "procrusted")
