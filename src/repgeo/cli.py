@@ -1,0 +1,170 @@
+"""The ``repgeo`` command line: list, compare, pairwise, demo."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ._registry import get_measure, registered
+
+__all__ = ["main", "measures_table"]
+
+
+def _short_reference(ref: str) -> str:
+    return ref.split(").")[0] + ")" if ")." in ref else ref
+
+
+def measures_table(markdown: bool = False) -> str:
+    """The registry as a table (name, kind, metric, input, invariances, references).
+
+    ``markdown=True`` gives the table embedded in README.md.
+
+    Examples
+    --------
+    >>> "| procrustes | distance | yes |" in measures_table(markdown=True)
+    True
+    """
+    rows = []
+    for name, m in registered().items():
+        info = m.info
+        rows.append(
+            [
+                name,
+                info.kind,
+                "yes" if info.metric else "no",
+                info.input,
+                ", ".join(sorted(info.invariances)) or "-",
+                "; ".join(_short_reference(r) for r in info.references),
+                repr(m),
+            ]
+        )
+    header = ["name", "kind", "metric", "input", "invariances", "references", "instance"]
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(r[:-1] + [f"`{r[-1]}`"]) + " |" for r in rows]
+        return "\n".join(lines)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header[:5])]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths) + "  {}"
+    lines = [fmt.format(*header[:6])]
+    lines += [fmt.format(*r[:6]) for r in rows]
+    return "\n".join(lines)
+
+
+def _parse_params(items: Sequence[str]) -> dict[str, Any]:
+    params = {}
+    for item in items:
+        if "=" not in item:
+            raise SystemExit(f"repgeo: --param takes KEY=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        try:
+            params[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params[key] = value
+    return params
+
+
+def _load_arrays(paths: Sequence[str]) -> dict[str, np.ndarray]:
+    reps: dict[str, np.ndarray] = {}
+    for path in paths:
+        p = Path(path)
+        if p.suffix == ".npz":
+            with np.load(p) as data:
+                for key in data.files:
+                    reps[f"{p.stem}:{key}"] = data[key]
+        elif p.suffix == ".npy":
+            reps[p.stem] = np.load(p)
+        else:
+            raise SystemExit(f"repgeo: {path} is neither .npy nor .npz")
+    return reps
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    print(measures_table(markdown=args.markdown))
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    measure = get_measure(args.measure, **_parse_params(args.param))
+    X, Y = np.load(args.a), np.load(args.b)
+    print(repr(measure(X, Y)))
+    return 0
+
+
+def _cmd_pairwise(args: argparse.Namespace) -> int:
+    from .pairwise import pairwise_labeled
+
+    measure = get_measure(args.measure, **_parse_params(args.param))
+    reps = _load_arrays(args.files)
+    block = args.block_size if args.block_size == "auto" else int(args.block_size)
+    res = pairwise_labeled(reps, measure, n_jobs=args.n_jobs, block_size=block, store=args.store, progress=True)
+    if args.output is None:
+        np.savetxt(sys.stdout, res.values, fmt="%.17g")
+    elif args.output.endswith(".npz"):
+        res.save(args.output)
+    else:
+        np.save(args.output, res.values)
+    if args.labels_out:
+        Path(args.labels_out).write_text("\n".join(res.labels) + "\n")
+    print(f"{len(res.labels)} representations: " + ", ".join(res.labels), file=sys.stderr)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    result = run_demo(args.out, n_jobs=args.n_jobs, progress=True, log=lambda s: print(s, file=sys.stderr))
+    print(result.summary)
+    print("wrote " + ", ".join(str(f) for f in result.files), file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="repgeo", description="Measure and compare the geometry of neural representations.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="the registered measures")
+    p.add_argument("--markdown", action="store_true", help="a Markdown table (as in README.md)")
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("compare", help="one measure between two .npy arrays")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--measure", "-m", default="procrustes", help="a registered name (repgeo list)")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="hyperparameter override")
+    p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("pairwise", help="all pairs of many arrays (.npy files, or .npz files of several)")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--measure", "-m", default="procrustes")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("-o", "--output", help=".npy (matrix) or .npz (matrix, labels, measure); stdout if omitted")
+    p.add_argument("--labels-out", help="write the row labels, one per line")
+    p.add_argument("--n-jobs", type=int, default=None)
+    p.add_argument("--block-size", default="auto")
+    p.add_argument("--store", help="directory for finished tiles; a rerun resumes from it")
+    p.set_defaults(func=_cmd_pairwise)
+
+    p = sub.add_parser("demo", help="compare a family of digit classifiers (bundled data, no download)")
+    p.add_argument("--out", default="repgeo-demo", help="output directory (default: repgeo-demo)")
+    p.add_argument("--n-jobs", type=int, default=None)
+    p.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``repgeo`` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError) as exc:
+        print(f"repgeo: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
