@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import hashlib
+import itertools
 import json
 import math
 import os
+import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -244,25 +249,61 @@ def pairwise_labeled(
 
     if todo:
         needed = sorted({k for _, pairs in todo for pair in pairs for k in pair})
-        prepared = dict(
-            joblib.Parallel(n_jobs=n_jobs)(
-                joblib.delayed(_tagged_prepare)(measure, arrays[k], names[k], k) for k in needed
+        with ExitStack() as stack:
+            prepared = dict(
+                joblib.Parallel(n_jobs=n_jobs)(
+                    joblib.delayed(_tagged_prepare)(measure, arrays[k], names[k], k) for k in needed
+                )
             )
-        )
-        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-        bar = tqdm(total=sum(len(p) for _, p in todo), disable=not progress, unit="pair")
-        jobs = (
-            joblib.delayed(_run_tile)(measure, key, pairs, {k: prepared[k] for pair in pairs for k in pair})
-            for key, pairs in todo
-        )
-        pair_lists = dict(todo)
-        for key, values in parallel(jobs):
-            _fill(out, pair_lists[key], values, symmetric)
-            if saved is not None:
-                saved.save(key, values)
-            bar.update(len(values))
-        bar.close()
+            if _uses_local_processes(n_jobs):
+                folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="repgeo-")))
+                counter = itertools.count()
+                prepared = {k: _memory_mapped(v, folder, counter) for k, v in prepared.items()}
+            parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+            bar = stack.enter_context(tqdm(total=sum(len(p) for _, p in todo), disable=not progress, unit="pair"))
+            jobs = (
+                joblib.delayed(_run_tile)(measure, key, pairs, {k: prepared[k] for pair in pairs for k in pair})
+                for key, pairs in todo
+            )
+            pair_lists = dict(todo)
+            for key, values in parallel(jobs):
+                _fill(out, pair_lists[key], values, symmetric)
+                if saved is not None:
+                    saved.save(key, values)
+                bar.update(len(values))
     return PairwiseResult(out, tuple(labels), repr(measure))
+
+
+def _uses_local_processes(n_jobs: int | None) -> bool:
+    """True when tiles go to worker processes on this machine (loky or multiprocessing)."""
+    backend, _ = joblib.parallel.get_active_backend()
+    local = type(backend).__name__ in ("LokyBackend", "MultiprocessingBackend")
+    return local and joblib.effective_n_jobs(n_jobs) > 1
+
+
+def _memory_mapped(obj: Any, folder: Path, counter: Any) -> Any:
+    """Replace large arrays inside a prepared object by read-only memory maps.
+
+    joblib passes memory-mapped arrays to its worker processes by file
+    reference, so each prepared representation is written once instead of
+    being pickled into every tile that needs it.
+    """
+    if isinstance(obj, np.ndarray):
+        if isinstance(obj, np.memmap) or obj.nbytes < (1 << 20):
+            return obj
+        path = folder / f"a{next(counter)}.npy"
+        np.save(path, obj)
+        return np.load(path, mmap_mode="r")
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        new = copy.copy(obj)
+        for f in dataclasses.fields(obj):
+            object.__setattr__(new, f.name, _memory_mapped(getattr(obj, f.name), folder, counter))
+        return new
+    if type(obj) in (list, tuple):
+        return type(obj)(_memory_mapped(v, folder, counter) for v in obj)
+    if type(obj) is dict:
+        return {k: _memory_mapped(v, folder, counter) for k, v in obj.items()}
+    return obj
 
 
 def _tagged_prepare(measure: Measure, X: Any, name: str, k: int) -> tuple[int, Any]:
