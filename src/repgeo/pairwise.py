@@ -156,8 +156,10 @@ def pairwise(
     through :class:`joblib.Parallel`, so ``with
     joblib.parallel_config(backend="dask"):`` runs them on a
     ``dask.distributed`` cluster unchanged.  Every entry equals the direct
-    call ``measure(reps[i], reps[j])``; the diagonal holds the measure's
-    identity value.
+    call ``measure(reps[i], reps[j])`` (bit for bit in one process; to the
+    last bit or so across worker processes, whose BLAS may run with another
+    thread count); symmetric measures compute ``i < j`` and mirror it, and
+    the diagonal holds the measure's identity value.
 
     Parameters
     ----------

@@ -11,7 +11,7 @@ from scipy.optimize import linear_sum_assignment
 from .._linalg import angular_from_cosine, euclidean_from_inner
 from .._measure import Measure, MeasureInfo
 from .._registry import register
-from .._validation import check_choice, check_matrix
+from .._validation import check_choice, check_matrix, non_constant_columns
 from .shape import _WILLIAMS
 
 __all__ = ["PermutationMetric"]
@@ -81,12 +81,10 @@ class PermutationMetric(Measure):
 
     def prepare(self, X: Any, name: str = "X") -> _Prepared:
         X = check_matrix(X, name)
+        non_constant_columns(X, name)
         Xc = X - X.mean(axis=0)
-        norm = np.linalg.norm(Xc)
-        if norm <= 1e-12 * max(float(np.abs(X).max()), 1.0):
-            raise ValueError(f"{name} is constant over samples (every column has zero variance); nothing to compare")
         if self.score == "angular":
-            Xc = Xc / norm
+            Xc = Xc / np.linalg.norm(Xc)
         return _Prepared(Xc, float(np.sum(Xc**2)))
 
     def compare(self, a: _Prepared, b: _Prepared) -> float:

@@ -12,7 +12,7 @@ import scipy.linalg
 from .._linalg import angular_from_cosine, euclidean_from_inner, nuclear_norms
 from .._measure import Measure, MeasureInfo
 from .._registry import register
-from .._validation import check_choice, check_in_range, check_matrix
+from .._validation import check_choice, check_in_range, check_matrix, non_constant_columns
 
 __all__ = ["ShapeMetric", "ShapeAlignment", "RepresentationWarning"]
 
@@ -37,11 +37,10 @@ def centred_frame(X: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray, np.
     Singular values below ``max(n, p) * eps * s_max`` are dropped: directions
     the data do not occupy are removed rather than inverted.
     """
+    non_constant_columns(X, name)
     mean = X.mean(axis=0)
     Xc = X - mean
     U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
-    if s[0] <= np.finfo(float).tiny or s[0] <= 1e-12 * max(float(np.abs(X).max()), 1.0):
-        raise ValueError(f"{name} is constant over samples (every column has zero variance); nothing to compare")
     keep = s > max(Xc.shape) * np.finfo(float).eps * s[0]
     return mean, U[:, keep], s[keep], Vt[keep].T
 
