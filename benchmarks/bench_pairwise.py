@@ -7,6 +7,11 @@ per-pair SVDs.  Both produce the same matrix (the script checks it).
 
     python benchmarks/bench_pairwise.py            # 60 x (2000 x 200), the issue's setting
     python benchmarks/bench_pairwise.py --k 20     # quicker
+    python benchmarks/bench_pairwise.py --netrep /path/to/netrep/checkout   # also time netrep
+
+With ``--netrep`` the script also times the reference implementation,
+``netrep.metrics.LinearMetric(alpha=1).pairwise_distances(reps, processes=2)``
+(netrep is not on PyPI; point at a source checkout).
 
 Prints wall times (median of --repeats runs for the engine) and the ratios.
 """
@@ -49,6 +54,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000, help="samples")
     parser.add_argument("--p", type=int, default=200, help="units")
     parser.add_argument("--repeats", type=int, default=3, help="engine repeats (median reported)")
+    parser.add_argument("--netrep", help="path of a netrep source checkout, to time it too")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
@@ -58,6 +64,17 @@ def main() -> None:
 
     t_loop, D_loop = timed(baseline_loop, reps)
     print(f"plain per-pair loop (scipy orthogonal_procrustes): {t_loop:8.2f} s  ({1e3 * t_loop / pairs:.1f} ms/pair)")
+
+    if args.netrep:
+        import sys
+
+        sys.path.insert(0, args.netrep)
+        from netrep.metrics import LinearMetric
+
+        metric = LinearMetric(alpha=1.0, score_method="angular")
+        t_netrep, (D_netrep, _) = timed(metric.pairwise_distances, reps, processes=2, verbose=False)
+        err = float(np.abs(D_netrep - D_loop).max())
+        print(f"netrep LinearMetric.pairwise_distances(processes=2): {t_netrep:8.2f} s; max |difference| {err:.1e}")
 
     results = {}
     for n_jobs in (1, 2):
@@ -73,6 +90,8 @@ def main() -> None:
         )
     for n_jobs, t in results.items():
         print(f"ratio loop / engine (n_jobs={n_jobs}): {t_loop / t:.1f}x")
+        if args.netrep:
+            print(f"ratio netrep / engine (n_jobs={n_jobs}): {t_netrep / t:.1f}x")
 
 
 if __name__ == "__main__":
