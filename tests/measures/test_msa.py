@@ -61,7 +61,7 @@ def test_sheet_vs_cylinder_isometric_but_extrinsically_different():
     assert rg.MSA(spd="airm")(J1, J2) < 1e-12
     cka = rg.LinearCKA()(X1, X2)
     procrustes = rg.ShapeMetric()(X1, X2)
-    assert cka < 0.9 and procrustes > 0.3  # measured 0.720 and 0.721
+    assert cka < 0.9 and procrustes > 0.3  # measured 0.808 and 0.664
 
 
 def test_orthogonal_embedding_and_scaling():

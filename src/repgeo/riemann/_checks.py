@@ -33,14 +33,15 @@ def as_metrics(G: Any, name: str, *, single: bool = True) -> np.ndarray:
         raise ValueError(
             f"{name} must hold square (m, m) metric tensors; got trailing shape {G.shape[-2:]}"
         )
-    asym = np.abs(G - G.swapaxes(-1, -2)).max()
-    scale = max(float(np.abs(G).max()), np.finfo(float).tiny)
+    sym = 0.5 * (G + G.swapaxes(-1, -2))
+    asym = 2.0 * float(np.abs(G - sym).max())
+    scale = max(float(np.abs(sym).max()), np.finfo(float).tiny)
     if asym > 1e-8 * scale:
         raise ValueError(
             f"{name} must hold symmetric matrices; the largest asymmetry |G - G^T| is {asym:.3g} "
             f"(relative {asym / scale:.3g})"
         )
-    return 0.5 * (G + G.swapaxes(-1, -2))
+    return sym
 
 
 def check_same_points(a: tuple, b: tuple, names: tuple[str, str], what: str) -> None:

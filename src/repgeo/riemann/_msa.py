@@ -11,7 +11,7 @@ import numpy as np
 from .._validation import as_float_array
 from ..measures.shape import RepresentationWarning
 from ._checks import as_jacobians, as_metrics
-from ._spd import bures_from, eigen_function, from_eigenvalues, inv_cholesky, psd_sqrt, whitened_eigvalsh
+from ._spd import bures_from, eigen_function, eigvalsh, from_eigenvalues, inv_cholesky, psd_sqrt, whitened_eigvalsh
 
 __all__ = ["MetricField", "MSAResult", "metric_field", "compare_fields"]
 
@@ -105,7 +105,7 @@ def metric_field(
     if ridge > 0:
         G = G + (ridge * np.trace(G, axis1=1, axis2=2) / m)[:, None, None] * np.eye(m)
     G = 0.5 * (G + G.swapaxes(-1, -2))
-    w = np.linalg.eigvalsh(G)
+    w = eigvalsh(G)
     ok = (w[:, 0] > 0) & (w[:, -1] <= max_condition * np.where(w[:, 0] > 0, w[:, 0], 1.0))
     G = np.where(ok[:, None, None], G, np.eye(m))
     log_volume = np.where(ok, 0.5 * np.log(np.where(ok[:, None], w, 1.0)).sum(axis=1), 0.0)

@@ -42,23 +42,48 @@ def sym(S: np.ndarray) -> np.ndarray:
     return 0.5 * (S + S.swapaxes(-1, -2))
 
 
+def _not_pd(name: str, bad: int, total: int) -> ValueError:
+    return ValueError(
+        f"{name} must be positive definite; {max(bad, 1)} of {total} metric tensors are "
+        "singular or indefinite (rank-deficient Jacobians?); regularise with a ridge or drop "
+        "those points"
+    )
+
+
 def inv_cholesky(G: np.ndarray, name: str) -> np.ndarray:
     """``L^{-1}`` with ``G = L L^T``, batched; ``ValueError`` if a matrix is not positive definite."""
+    if G.shape[-1] == 2:  # closed form: LAPACK's per-matrix overhead dominates at m = 2
+        a, b, c = G[:, 0, 0], G[:, 0, 1], G[:, 1, 1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            l11 = np.sqrt(a)
+            l21 = b / l11
+            schur = c - l21 * l21
+        ok = (a > 0) & (schur > 0)
+        if not ok.all():
+            raise _not_pd(name, int((~ok).sum()), G.shape[0])
+        l22 = np.sqrt(schur)
+        W = np.zeros_like(G)
+        W[:, 0, 0], W[:, 1, 0], W[:, 1, 1] = 1 / l11, -l21 / (l11 * l22), 1 / l22
+        return W
     try:
         return np.linalg.inv(np.linalg.cholesky(G))
     except np.linalg.LinAlgError:
-        bad = int((np.linalg.eigvalsh(G)[..., 0] <= 0).sum())
-        raise ValueError(
-            f"{name} must be positive definite; {max(bad, 1)} of {G.shape[0]} metric tensors are "
-            "singular or indefinite (rank-deficient Jacobians?); regularise with a ridge or drop "
-            "those points"
-        ) from None
+        raise _not_pd(name, int((np.linalg.eigvalsh(G)[..., 0] <= 0).sum()), G.shape[0]) from None
+
+
+def eigvalsh(S: np.ndarray) -> np.ndarray:
+    """Ascending eigenvalues of a stack of symmetric matrices (closed form for 2 x 2)."""
+    if S.shape[-1] == 2:
+        mid = 0.5 * (S[:, 0, 0] + S[:, 1, 1])
+        rad = np.hypot(0.5 * (S[:, 0, 0] - S[:, 1, 1]), S[:, 0, 1])
+        return np.stack([mid - rad, mid + rad], axis=-1)
+    return np.linalg.eigvalsh(S)
 
 
 def whitened_eigvalsh(G1: np.ndarray, W2: np.ndarray) -> np.ndarray:
     """Ascending eigenvalues of ``W2 G1 W2^T`` (the pencil ``G1 - lambda G2`` when ``W2 = L2^{-1}``)."""
     S = np.einsum("pij,pjk,plk->pil", W2, G1, W2, optimize=True)
-    return np.linalg.eigvalsh(sym(S))
+    return eigvalsh(sym(S))
 
 
 def eigen_function(G: np.ndarray, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
@@ -135,11 +160,19 @@ def generalized_eigvalsh(G1: Any, G2: Any) -> np.ndarray:
     return lam[0] if single else lam
 
 
+def _pencil(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Generalised eigenvalues of two positive-definite stacks (``G1`` checked through them)."""
+    lam = whitened_eigvalsh(A, inv_cholesky(B, "G2"))
+    bad = lam[:, 0] <= 0
+    if bad.any():
+        raise _not_pd("G1", int(bad.sum()), A.shape[0])
+    return lam
+
+
 def _eigen_distance(kind: str) -> Callable[[Any, Any], Any]:
     def distance(G1: Any, G2: Any) -> np.ndarray | float:
         A, B, single = _pair(G1, G2)
-        inv_cholesky(A, "G1")  # both must be positive definite
-        return _out(from_eigenvalues(whitened_eigvalsh(A, inv_cholesky(B, "G2")), kind), single)
+        return _out(from_eigenvalues(_pencil(A, B), kind), single)
 
     return distance
 
@@ -337,8 +370,7 @@ def airm_split(G1: Any, G2: Any) -> AIRMSplit:
     (0.693147, 0.0)
     """
     A, B, _ = _pair(G1, G2)
-    inv_cholesky(A, "G1")
-    log_lam = np.log(whitened_eigvalsh(A, inv_cholesky(B, "G2")))
+    log_lam = np.log(_pencil(A, B))
     mean = log_lam.mean(axis=-1)
     shape = np.linalg.norm(log_lam - mean[:, None], axis=-1)
     return AIRMSplit(0.5 * mean, shape, np.linalg.norm(log_lam, axis=-1))
