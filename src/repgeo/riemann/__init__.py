@@ -16,6 +16,7 @@ array([[1., 0.],
        [0., 1.]])
 """
 
+from ._local import local_jacobians
 from ._msa import MetricField, MSAResult
 from ._pullback import fisher_gaussian, fisher_softmax, pullback_metric
 from ._spd import (
@@ -42,6 +43,7 @@ __all__ = [
     "fisher_gaussian",
     "fisher_softmax",
     "generalized_eigvalsh",
+    "local_jacobians",
     "log_euclidean",
     "pullback_metric",
     "spd_distance",
