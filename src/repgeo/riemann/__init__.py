@@ -16,7 +16,9 @@ array([[1., 0.],
        [0., 1.]])
 """
 
+from ._jacobians import jacobians
 from ._local import local_jacobians
+from ._models import compare_models
 from ._msa import MetricField, MSAResult
 from ._pullback import fisher_gaussian, fisher_softmax, pullback_metric
 from ._spd import (
@@ -40,9 +42,11 @@ __all__ = [
     "airm",
     "airm_split",
     "bures",
+    "compare_models",
     "fisher_gaussian",
     "fisher_softmax",
     "generalized_eigvalsh",
+    "jacobians",
     "local_jacobians",
     "log_euclidean",
     "pullback_metric",
