@@ -34,7 +34,6 @@ def test_compare_models_on_sampled_data():
         rr.compare_models(U, (U, X1))
 
 
-torch_tests = pytest.importorskip  # alias for readability below
 
 
 def _torch():
@@ -99,3 +98,9 @@ def test_compare_models_callable_vs_samples_on_the_sphere():
     X = f(torch.as_tensor(U.T)).T.numpy()
     res = rr.compare_models(f, (U, X), U[:300])
     assert res.mean < 0.05 and res.dropped_fraction == 0
+
+
+def test_missing_torch_error_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
+    with pytest.raises(ImportError, match=r'pip install "repgeo\[torch\]"'):
+        rr.jacobians(lambda u: u, np.zeros((2, 2)))
