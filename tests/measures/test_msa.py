@@ -211,6 +211,23 @@ def test_metric_field_input_matches_jacobians():
         assert rg.MSA(spd=spd)(A, B) == pytest.approx(direct, rel=1e-10)
 
 
+def test_fisher_metric_fields():
+    # a softmax read-out of a 2-D input: scaling the logits changes the Fisher metric's shape
+    rng = np.random.default_rng(9)
+    U = rng.uniform(-1, 1, (50, 2))
+    A = rng.standard_normal((4, 2))
+    z, J = U @ A.T, np.broadcast_to(A, (50, 4, 2))
+    g1 = rg.riemann.fisher_softmax(z, J)
+    g2 = rg.riemann.fisher_softmax(3 * z, 3 * J)
+    assert rg.MSA(field="metric")(g1, g1) < 1e-12
+    assert rg.MSA(field="metric")(g1, g2) > 0.01
+    # a Gaussian read-out with constant noise: only the scale changes, which d_SR ignores
+    assert rg.MSA(field="metric")(rg.riemann.fisher_gaussian(J, 0.5), rg.riemann.fisher_gaussian(J, 2.0)) < 1e-12
+    assert rg.MSA(field="metric", spd="airm")(rg.riemann.fisher_gaussian(J, 0.5), rg.riemann.fisher_gaussian(J, 2.0)) == pytest.approx(
+        np.sqrt(2) * np.log(16), rel=1e-10
+    )
+
+
 def test_result_fields():
     rng = np.random.default_rng(6)
     A, B = random_jacobians(rng), random_jacobians(rng)

@@ -28,6 +28,10 @@ def test_compare_models_on_sampled_data():
     traj = np.stack([X1, 2 * X1], axis=1)
     res_t = rr.compare_models((U, traj), (U, traj[:, :, ::-1]), time="per_step")
     assert res_t.per_point.shape == (400, 2) and res_t.mean < 1e-10
+    w = np.r_[np.ones(200), np.zeros(200)]  # one weight per point, shared by the time steps
+    res_w = rr.compare_models((U, traj), (U, traj + U[:, None, :1] ** 2), time="per_step", weights=w)
+    assert res_w.weights.shape == (400, 2) and np.all(res_w.weights[200:] == 0)
+    assert res_w.mean == pytest.approx(np.mean(res_w.per_point[:200]), rel=1e-12)
     with pytest.raises(ValueError, match="time='joint' needs callable models"):
         rr.compare_models((U, traj), (U, traj))
     with pytest.raises(TypeError, match="pair \\(U, X\\)"):
