@@ -11,7 +11,7 @@ from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._validation import check_choice, check_in_range
 from ..riemann._checks import check_same_points
-from ..riemann._msa import WEIGHTINGS, MetricField, MSAResult, compare_fields, metric_field
+from ..riemann._msa import WEIGHTINGS, MetricField, MSAResult, compare_fields, evaluate_fields, metric_field
 from ..riemann._spd import SPD_DISTANCES
 
 __all__ = ["MSA"]
@@ -162,4 +162,4 @@ class MSA(Measure):
         """
         self.check_compatible([X, Y], ["X", "Y"])
         a, b = self.prepare(X, "X"), self.prepare(Y, "Y")
-        return compare_fields(a, b, spd=self.spd, weighting=self.weighting, weights=weights, full=True)
+        return evaluate_fields(a, b, spd=self.spd, weighting=self.weighting, weights=weights)

@@ -13,7 +13,7 @@ from ..measures.shape import RepresentationWarning
 from ._checks import as_jacobians, as_metrics
 from ._kernels import bures_from, eigen_function, eigvalsh, from_eigenvalues, inv_cholesky, psd_sqrt, whitened_eigvalsh
 
-__all__ = ["MetricField", "MSAResult", "metric_field", "compare_fields"]
+__all__ = ["MetricField", "MSAResult", "metric_field", "compare_fields", "evaluate_fields"]
 
 WEIGHTINGS = ("uniform", "volume_x", "volume_geometric")
 
@@ -159,16 +159,20 @@ def _weights(a: MetricField, b: MetricField, weighting: str, given: Any) -> np.n
     return w / w.sum()
 
 
-def compare_fields(
-    a: MetricField, b: MetricField, *, spd: str, weighting: str, weights: Any = None, full: bool = False
-) -> float | MSAResult:
-    """Weighted mean of the pointwise distance (``full=False``) or the whole :class:`MSAResult`."""
+def compare_fields(a: MetricField, b: MetricField, *, spd: str, weighting: str) -> float:
+    """The weighted mean of the pointwise distance (the MSA value)."""
+    d, _ = _pointwise(a, b, spd)
+    w = _weights(a, b, weighting, None)
+    kept = a.ok & b.ok
+    return float(w[kept] @ d[kept])
+
+
+def evaluate_fields(a: MetricField, b: MetricField, *, spd: str, weighting: str, weights: Any = None) -> MSAResult:
+    """The whole :class:`MSAResult` (``weights``, when given, replace ``weighting``)."""
     d, lam = _pointwise(a, b, spd)
     w = _weights(a, b, weighting, weights)
     kept = a.ok & b.ok
     mean = float(w[kept] @ d[kept])
-    if not full:
-        return mean
     if lam is None:
         lam = _generalized(a, b)
     log_scale = np.where(kept, 0.5 * np.log(np.where(kept[:, None], lam, 1.0)).mean(axis=1), np.nan)
@@ -178,7 +182,7 @@ def compare_fields(
         per_point=np.where(kept, d, np.nan),
         weights=w,
         log_scale=log_scale,
-        dropped_fraction=float(1.0 - (a.ok & b.ok).mean()),
+        dropped_fraction=float(1.0 - kept.mean()),
         spd=spd,
         weighting="given" if weights is not None else weighting,
     )
