@@ -1,6 +1,7 @@
 """Measures, one module per family; importing this package registers them all."""
 
 from .kernel import AngularCKA, KernelCKA, LinearCKA
+from .msa import MSA
 from .permutation import PermutationMetric
 from .rsa import RSA, rdm
 from .shape import RepresentationWarning, ShapeAlignment, ShapeMetric

@@ -1,0 +1,58 @@
+"""Riemannian tools: pullback and Fisher metrics, Jacobians, SPD distances, MSA helpers.
+
+A representation ``f: M -> R^n`` of an ``m``-dimensional input (task,
+stimulus, latent) manifold is studied through its Jacobians ``J = df/du`` and
+the pulled-back metric ``G = J^T A J``.  Two representations of the same
+manifold are compared point by point with an SPD distance and averaged
+(:class:`repgeo.MSA`).  ``import repgeo.riemann`` does not import torch; only
+:func:`jacobians` (and :func:`compare_models` with callables) need it.
+
+Examples
+--------
+>>> import numpy as np, repgeo as rg
+>>> J = np.array([[[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]])
+>>> rg.riemann.pullback_metric(J)[0]
+array([[1., 0.],
+       [0., 1.]])
+"""
+
+from ._demo import demo_section
+from ._jacobians import jacobians
+from ._local import local_jacobians
+from ._models import compare_models
+from ._msa import MetricField, MSAResult
+from ._pullback import fisher_gaussian, fisher_softmax, pullback_metric
+from ._spd import (
+    SPD_DISTANCES,
+    AIRMSplit,
+    airm,
+    airm_split,
+    bures,
+    generalized_eigvalsh,
+    log_euclidean,
+    spd_distance,
+    spectral_ratio,
+    thompson,
+)
+
+__all__ = [
+    "AIRMSplit",
+    "MSAResult",
+    "MetricField",
+    "SPD_DISTANCES",
+    "airm",
+    "airm_split",
+    "bures",
+    "compare_models",
+    "demo_section",
+    "fisher_gaussian",
+    "fisher_softmax",
+    "generalized_eigvalsh",
+    "jacobians",
+    "local_jacobians",
+    "log_euclidean",
+    "pullback_metric",
+    "spd_distance",
+    "spectral_ratio",
+    "thompson",
+]
