@@ -154,6 +154,11 @@ def run_demo(
         f"non-Euclidean share {emb.negative_mass:.1%}.",
     ]
 
+    say("intrinsic geometry: a lazy and a rich network on continuous XOR (MSA vs CKA)")
+    from .riemann import demo_section as msa_section
+
+    lines += ["", "Intrinsic geometry (Metric Similarity Analysis):"] + msa_section(out, rng=rng)
+
     files = []
     matrices = {label: res.values for label, res in results.items()}
     np.savez(out / "matrices.npz", labels=np.array(list(reps)), **matrices)
@@ -173,4 +178,5 @@ def run_demo(
     summary = "\n".join(lines) + "\n"
     (out / "summary.txt").write_text(summary)
     files.append(out / "summary.txt")
+    files.extend(sorted(p for p in out.glob("msa_*") if p not in files))
     return DemoResult(summary=summary, matrices=matrices, files=tuple(files))

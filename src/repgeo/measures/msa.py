@@ -10,7 +10,7 @@ import numpy as np
 from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._validation import check_choice, check_in_range
-from ..riemann._checks import check_same_points
+from .._validation import check_same_points
 from ..riemann._msa import WEIGHTINGS, MetricField, MSAResult, compare_fields, evaluate_fields, metric_field
 from ..riemann._spd import SPD_DISTANCES
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._validation import as_float_array
 from ..measures.shape import RepresentationWarning
-from ._checks import as_jacobians, as_metrics
+from .._validation import as_jacobians, as_metrics
 from ._kernels import bures_from, eigen_function, eigvalsh, from_eigenvalues, inv_cholesky, psd_sqrt, whitened_eigvalsh
 
 __all__ = ["MetricField", "MSAResult", "metric_field", "compare_fields", "evaluate_fields"]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_float_array
-from ._checks import as_jacobians, as_metrics, check_same_points
+from .._validation import as_jacobians, as_metrics, check_same_points
 
 __all__ = ["pullback_metric", "fisher_softmax", "fisher_gaussian"]
 

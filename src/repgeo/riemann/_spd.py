@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._validation import check_choice
-from ._checks import as_metrics
+from .._validation import as_metrics
 from ._kernels import bures_from, eigen_function, from_eigenvalues, inv_cholesky, not_pd, psd_sqrt, whitened_eigvalsh
 
 __all__ = [
