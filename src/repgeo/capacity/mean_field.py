@@ -78,6 +78,28 @@ def _per_manifold(F, s, t, D, definition):
     return alpha, alpha_se, radius, radius_se, dim, dim_se
 
 
+def prepare_frames(mans, mode, n_centers=None, max_centers=None):
+    """Remove the global mean and the common center directions; build the frames."""
+    origin = np.concatenate(mans).mean(axis=0)
+    mans = [m - origin for m in mans]
+    centers = np.stack([m.mean(axis=0) for m in mans])
+    structure = center_structure(
+        centers, n_components=n_centers, max_k=max_centers, min_k=1 if mode == "compatible" else 0
+    )
+    return structure, manifold_frames(mans, structure.basis, padded=mode == "compatible")
+
+
+def summarise_draws(frames, t_vecs, anchors, kappa, definition):
+    """Per-draw ``F`` and per-manifold ``(alpha, se, R, se, D, se)`` rows."""
+    per = np.empty((len(frames), 6))
+    F_all = []
+    for i, (S, t, s) in enumerate(zip(frames, t_vecs, anchors)):
+        F = np.maximum((t * s).sum(axis=0) + kappa, 0.0) ** 2 / (s * s).sum(axis=0)
+        F_all.append(F)
+        per[i] = _per_manifold(F, s, t, S.shape[0] - 1, definition)
+    return F_all, per
+
+
 def mean_field(
     manifolds: Any,
     kappa: float = 0.0,
@@ -159,24 +181,11 @@ def mean_field(
         check_positive_int(max_centers, "max_centers", minimum=0)
     gen = check_rng(rng)
 
-    origin = np.concatenate(mans).mean(axis=0)
-    mans = [m - origin for m in mans]
-    centers = np.stack([m.mean(axis=0) for m in mans])
-    structure = center_structure(
-        centers, n_components=n_centers, max_k=max_centers, min_k=1 if mode == "compatible" else 0
-    )
-    frames = manifold_frames(mans, structure.basis, padded=mode == "compatible")
+    structure, frames = prepare_frames(mans, mode, n_centers, max_centers)
     t_vecs = [gen.standard_normal((f.shape[0], n_t)) for f in frames]
     anchors, n_fallback, interior = anchor_points(frames, t_vecs, kappa)
-
+    F_all, per = summarise_draws(frames, t_vecs, anchors, kappa, dimension_definition)
     P = len(frames)
-    per = np.empty((P, 6))
-    F_all = []
-    for i, (S, t, s) in enumerate(zip(frames, t_vecs, anchors)):
-        D = S.shape[0] - 1
-        F = np.maximum((t * s).sum(axis=0) + kappa, 0.0) ** 2 / (s * s).sum(axis=0)
-        F_all.append(F)
-        per[i] = _per_manifold(F, s, t, D, dimension_definition)
     mean_F = np.mean([F.mean() for F in F_all])
     capacity = 1.0 / mean_F
     var_mean_F = np.sum([F.var(ddof=1) / n_t for F in F_all]) / P**2
