@@ -10,6 +10,10 @@ response matrix and labels.
 - :func:`simulated` -- capacity from simulated linear separability.
 - :func:`glue` -- correlated-manifold capacity, effective geometry and anchor
   alignments.
+- :func:`alignment` -- manifold alignment analysis (GLUE anchors, subspaces,
+  spectral task alignment); :func:`decodability` -- linear read-out accuracy
+  of random manifold dichotomies, few-shot included.
+- :func:`demo_section` -- the capacity section of ``repgeo demo``.
 - :func:`alpha0`, :func:`ball_capacity` -- closed-form capacities.
 
 Examples
@@ -20,14 +24,25 @@ Examples
 2.0
 """
 
+from ._demo import demo_section
 from ._manifolds import from_labels
 from ._theory import alpha0, ball_capacity
+from .alignment import SpectralAlignment, SubspaceAlignment, alignment, spectral_alignment, subspace_alignment
+from .decoding import DecodabilityResult, decodability
 from .glue import CapacitySaturationWarning, GlueResult, glue
 from .mean_field import MeanFieldResult, mean_field
 from .simulated import SimulatedResult, separable_fraction, simulated
 
 __all__ = [
     "CapacitySaturationWarning",
+    "DecodabilityResult",
+    "SpectralAlignment",
+    "SubspaceAlignment",
+    "alignment",
+    "decodability",
+    "demo_section",
+    "spectral_alignment",
+    "subspace_alignment",
     "GlueResult",
     "MeanFieldResult",
     "SimulatedResult",

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._validation import as_float_array, check_positive_int
 
-__all__ = ["as_manifolds", "from_labels", "pad_stack"]
+__all__ = ["as_manifolds", "from_labels", "pad_stack", "random_dichotomies"]
 
 
 def as_manifolds(manifolds: Any, name: str = "manifolds", *, min_manifolds: int = 2) -> list[np.ndarray]:
@@ -111,3 +111,23 @@ def pad_stack(arrays: list[np.ndarray], shape: tuple[int, int] | None = None) ->
     for k, a in enumerate(arrays):
         out[k, : a.shape[0], : a.shape[1]] = a
     return out
+
+
+def random_dichotomies(gen: np.random.Generator, n: int, P: int) -> np.ndarray:
+    """``n`` i.i.d. +-1 labellings of ``P`` manifolds, each with both signs present.
+
+    The one-sided labellings are excluded because, once the global mean is
+    removed, no linear read-out without bias can separate them.
+
+    Examples
+    --------
+    >>> Y = random_dichotomies(np.random.default_rng(0), 100, 2)
+    >>> bool((Y.sum(axis=1) == 0).all())
+    True
+    """
+    Y = gen.choice([-1.0, 1.0], size=(n, P))
+    bad = np.abs(Y.sum(axis=1)) == P
+    while bad.any():
+        Y[bad] = gen.choice([-1.0, 1.0], size=(int(bad.sum()), P))
+        bad = np.abs(Y.sum(axis=1)) == P
+    return Y

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_choice, check_positive_int, check_rng
-from ._manifolds import as_manifolds
+from ._manifolds import as_manifolds, random_dichotomies
 from ._nnls import batched_nnls
 
 __all__ = ["CapacitySaturationWarning", "GlueResult", "glue"]
@@ -85,7 +85,8 @@ def glue(manifolds: Any, n_t: int = 200, rng: Any = None, *, labels: str = "iid"
         Gaussian draws, each with its own random dichotomy.
     rng : None, int or numpy.random.Generator
     labels : {"iid", "one_vs_rest"}
-        I.i.d. +-1 labels per manifold, or one random manifold against the rest.
+        I.i.d. +-1 labels per manifold (both signs present), or one random
+        manifold against the rest.
     center : bool, default True
         Remove the global mean of all points first.
     chunk : int
@@ -137,7 +138,7 @@ def glue(manifolds: Any, n_t: int = 200, rng: Any = None, *, labels: str = "iid"
     B = (U[:, :r] * sv[:r]).T  # (r, n_points), B^T B = X X^T
     T = gen.standard_normal((n_t, r))
     if labels == "iid":
-        Y = gen.choice([-1.0, 1.0], size=(n_t, P))
+        Y = random_dichotomies(gen, n_t, P)
     else:
         Y = -np.ones((n_t, P))
         Y[np.arange(n_t), gen.integers(P, size=n_t)] = 1.0

@@ -9,7 +9,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from .._validation import check_positive_int, check_rng
-from ._manifolds import as_manifolds
+from ._manifolds import as_manifolds, random_dichotomies
 
 __all__ = ["SimulatedResult", "separable_fraction", "simulated"]
 
@@ -59,7 +59,7 @@ def separable_fraction(manifolds: Any, n_features: int, n_trials: int = 50, rng:
     """Fraction of random manifold dichotomies separable after a random projection.
 
     Each trial draws a Gaussian projection to ``n_features`` dimensions and
-    i.i.d. random labels ``y_mu = +-1`` per manifold, then solves the LP
+    i.i.d. random labels ``y_mu = +-1`` per manifold (both signs present), then solves the LP
     feasibility problem ``y_mu <w, P x> >= 1`` for every point ``x`` of
     manifold ``mu`` (no bias term; the global mean is removed when ``center``).
 
@@ -88,7 +88,7 @@ def _fraction(data, n, n_trials, gen) -> float:
     hits = 0
     for _ in range(n_trials):
         proj = X @ gen.standard_normal((X.shape[1], n)) / np.sqrt(n)
-        y = gen.choice([-1.0, 1.0], size=P)
+        y = random_dichotomies(gen, 1, P)[0]
         hits += _separable(proj, y[owner])
     return hits / n_trials
 
