@@ -1,0 +1,133 @@
+"""Input normalisation for manifold analyses.
+
+A set of manifolds is held internally as a list of ``(M_i, N)`` float64
+arrays: one array per manifold, rows are points, columns are units (the
+library's ``(n_samples, n_features)`` convention).  Users may pass a
+``(P, M, N)`` array, a list of ``(M_i, N)`` arrays with ragged ``M_i``, or
+build the list from one response matrix and labels with :func:`from_labels`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import as_float_array, check_positive_int
+
+__all__ = ["as_manifolds", "from_labels", "pad_stack", "random_dichotomies"]
+
+
+def as_manifolds(manifolds: Any, name: str = "manifolds", *, min_manifolds: int = 2) -> list[np.ndarray]:
+    """Validate manifolds and return them as a list of ``(M_i, N)`` arrays.
+
+    Raises ``ValueError`` when there are fewer than ``min_manifolds``
+    manifolds, when a manifold has no point, when the ambient dimensions
+    differ, or when an entry is NaN/inf.
+
+    Examples
+    --------
+    >>> [m.shape for m in as_manifolds(np.zeros((3, 4, 5)))]
+    [(4, 5), (4, 5), (4, 5)]
+    >>> as_manifolds([np.ones((2, 3)), np.ones((2, 4))])
+    Traceback (most recent call last):
+    ...
+    ValueError: manifolds[1] has ambient dimension N=4 but manifolds[0] has N=3; all manifolds must live in the same space
+    """
+    if isinstance(manifolds, np.ndarray) or hasattr(manifolds, "detach"):
+        arr = as_float_array(manifolds, name, ndim=3)
+        out = list(arr)
+    else:
+        if isinstance(manifolds, (str, bytes)) or not hasattr(manifolds, "__len__"):
+            raise TypeError(
+                f"{name} must be a (P, M, N) array or a list of (M_i, N) arrays; "
+                f"got {type(manifolds).__name__}"
+            )
+        out = [as_float_array(m, f"{name}[{i}]", ndim=2) for i, m in enumerate(manifolds)]
+    if len(out) < min_manifolds:
+        raise ValueError(
+            f"{name} has P={len(out)} manifold{'s' if len(out) != 1 else ''}; "
+            f"at least {min_manifolds} are required"
+        )
+    n_dim = out[0].shape[1]
+    for i, m in enumerate(out):
+        if m.shape[1] != n_dim:
+            raise ValueError(
+                f"{name}[{i}] has ambient dimension N={m.shape[1]} but {name}[0] has N={n_dim}; "
+                "all manifolds must live in the same space"
+            )
+    return out
+
+
+def from_labels(X: Any, labels: Any, *, min_points: int = 1) -> list[np.ndarray]:
+    """Split one response matrix into class manifolds.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+        Responses (rows are stimuli, columns are units).
+    labels : array_like, shape (n_samples,)
+        Manifold label of each row (category, object identity, latent bin...).
+    min_points : int, default 1
+        Labels with fewer rows are dropped.
+
+    Returns
+    -------
+    list of ndarray
+        One ``(M_i, n_features)`` array per label, in sorted label order.
+
+    Examples
+    --------
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> [m.shape for m in from_labels(X, [0, 1, 0, 1, 1, 2])]
+    [(2, 2), (3, 2), (1, 2)]
+    """
+    X = as_float_array(X, "X", layout="matrix")
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"labels must be 1-D with one entry per row of X ({X.shape[0]}); got shape {labels.shape}"
+        )
+    min_points = check_positive_int(min_points, "min_points")
+    out = []
+    for lab in np.unique(labels):
+        rows = X[labels == lab]
+        if rows.shape[0] >= min_points:
+            out.append(rows)
+    return out
+
+
+def pad_stack(arrays: list[np.ndarray], shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Stack 2-D arrays into one 3-D array, zero-padding ragged shapes.
+
+    Examples
+    --------
+    >>> pad_stack([np.ones((1, 2)), np.ones((2, 1))]).shape
+    (2, 2, 2)
+    """
+    rows = shape[0] if shape else max(a.shape[0] for a in arrays)
+    cols = shape[1] if shape else max(a.shape[1] for a in arrays)
+    out = np.zeros((len(arrays), rows, cols))
+    for k, a in enumerate(arrays):
+        out[k, : a.shape[0], : a.shape[1]] = a
+    return out
+
+
+def random_dichotomies(gen: np.random.Generator, n: int, P: int) -> np.ndarray:
+    """``n`` i.i.d. +-1 labellings of ``P`` manifolds, each with both signs present.
+
+    The one-sided labellings are excluded because, once the global mean is
+    removed, no linear read-out without bias can separate them.
+
+    Examples
+    --------
+    >>> Y = random_dichotomies(np.random.default_rng(0), 100, 2)
+    >>> bool((Y.sum(axis=1) == 0).all())
+    True
+    """
+    Y = gen.choice([-1.0, 1.0], size=(n, P))
+    bad = np.abs(Y.sum(axis=1)) == P
+    while bad.any():
+        Y[bad] = gen.choice([-1.0, 1.0], size=(int(bad.sum()), P))
+        bad = np.abs(Y.sum(axis=1)) == P
+    return Y

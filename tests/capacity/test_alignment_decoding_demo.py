@@ -1,0 +1,78 @@
+"""Alignment families, decodability and the demo section."""
+
+import json
+
+import numpy as np
+import pytest
+
+from repgeo.capacity import alignment, decodability, demo_section, spectral_alignment, subspace_alignment
+
+
+def test_subspace_alignment_identical_and_random():
+    rng = np.random.default_rng(0)
+    basis = np.linalg.qr(rng.standard_normal((200, 3)))[0].T
+    shared = [rng.standard_normal((30, 3)) @ basis + rng.standard_normal(200) * 3 for _ in range(4)]
+    res = subspace_alignment(shared, n_components=3)
+    assert res.mean_axes > 0.95  # same 3-D subspace
+    rand = subspace_alignment(rng.standard_normal((6, 30, 200)), n_components=3)
+    # random 3-D subspaces: mean squared cosine k/N in expectation (k/N = 0.015)
+    assert abs(rand.mean_axes - rand.chance_axes) < 4 * rand.chance_axes
+    # centers: plain |cos| of centers after removing the global mean
+    mans = rng.standard_normal((6, 30, 200))
+    C = mans.mean(1) - mans.reshape(-1, 200).mean(0)
+    C /= np.linalg.norm(C, axis=1, keepdims=True)
+    off = ~np.eye(6, dtype=bool)
+    assert subspace_alignment(mans).mean_centers == pytest.approx(np.abs(C @ C.T)[off].mean())
+
+
+def test_spectral_error_matches_empirical_ridge():
+    """Predicted ridge error vs an empirical ridge fit on fresh training sets."""
+    rng = np.random.default_rng(1)
+    n, dim = 1000, 30
+    scales = 1.0 / np.arange(1, dim + 1)
+    X = rng.standard_normal((n, dim)) * scales
+    y = X @ rng.standard_normal(dim)
+    ridge, p = 1e-3, 40
+    pred = spectral_alignment(X, y, n_train=(p,), ridge=ridge).predicted_error[0]
+    errs = []
+    Xc, yc = X - X.mean(0), y - y.mean()
+    for _ in range(200):
+        idx = rng.choice(n, p, replace=False)
+        # kernel ridge with k(x, x') = x . x' (kernel eigenvalues = covariance eigenvalues)
+        alpha = np.linalg.solve(Xc[idx] @ Xc[idx].T + ridge * np.eye(p), yc[idx])
+        f = Xc @ Xc[idx].T @ alpha
+        errs.append(np.mean((f - yc) ** 2))
+    errs = np.array(errs)
+    assert abs(pred - errs.mean()) < 0.25 * errs.mean()  # theory is asymptotic in p, n
+
+
+def test_alignment_dispatch_and_bad_method():
+    X = np.random.default_rng(2).standard_normal((4, 8, 40))
+    assert alignment(X, "spectral").cumulative_power[-1] == pytest.approx(1.0)
+    assert np.isfinite(alignment(X, "glue", n_t=20, rng=0).center_alignment)
+    with pytest.raises(ValueError, match="method must be one of"):
+        alignment(X, "cka")
+
+
+def test_decodability_separable_vs_overlapping():
+    rng = np.random.default_rng(3)
+    far = rng.standard_normal((6, 20, 30)) + 10 * np.eye(30)[:6, None, :]
+    near = rng.standard_normal((6, 20, 30))
+    a = decodability(far, n_dichotomies=10, rng=0)
+    b = decodability(near, n_dichotomies=10, rng=0)
+    assert a.accuracy - b.accuracy > 4 * np.hypot(a.accuracy_se, b.accuracy_se)
+    assert abs(b.accuracy - 0.5) < 4 * b.accuracy_se + 0.05
+    with pytest.raises(ValueError, match="max\\(shots\\)"):
+        decodability(far, shots=(25,))
+
+
+def test_demo_section(tmp_path):
+    rng = np.random.default_rng(4)
+    y = np.repeat(np.arange(10), 50)
+    layers = {f"mlp/layer{i}": rng.standard_normal((500, 32)) + (1 + 2 * i) * np.eye(32)[y] for i in range(3)}
+    lines = demo_section(layers, y, tmp_path, rng=0)
+    data = json.loads((tmp_path / "capacity.json").read_text())
+    assert set(data) == set(layers) and len(lines) == 5
+    caps = [data[k]["capacity"] for k in layers]
+    assert caps[0] < caps[-1]  # better separated classes have higher capacity
+    assert "rises" in lines[-1]

@@ -1,0 +1,78 @@
+"""Simulated capacity (Cover's function, segments) and GLUE (agreement, correlations, saturation)."""
+
+import numpy as np
+import pytest
+from scipy.special import comb
+
+from capacity_synth import orthonormal, segments
+from repgeo.capacity import CapacitySaturationWarning, ball_capacity, glue, mean_field, simulated
+
+
+def cover_fraction(P, n):
+    return 2.0 ** (1 - P) * sum(comb(P - 1, k, exact=True) for k in range(n))
+
+
+def test_simulated_points_follow_cover_and_cross_at_two():
+    P = 40
+    res = simulated(np.random.default_rng(0).standard_normal((P, 1, 60)), n_trials=100, rng=1, center=False)
+    for n, p, se in zip(res.n_features, res.fractions, res.fractions_se):
+        assert abs(p - cover_fraction(P, n)) < 4 * se, (n, p, cover_fraction(P, n))
+    assert abs(res.capacity - 2.0) < 4 * res.capacity_se
+    assert not res.saturated
+
+
+def test_simulated_unit_segments_cross_at_one():
+    mans = np.stack(segments(40, 400, 1.0, np.random.default_rng(2))[:40])  # no mirrors: random dichotomies
+    res = simulated(mans, n_trials=60, rng=3)
+    assert abs(res.capacity - ball_capacity(1.0, 1)) < 4 * res.capacity_se
+
+
+def test_simulated_saturation_flag():
+    res = simulated(np.random.default_rng(4).standard_normal((6, 30, 10)), n_trials=10, rng=0)
+    assert res.saturated and np.isnan(res.capacity)
+
+
+@pytest.mark.parametrize("radius", [0.5, 1.0])
+def test_glue_agrees_with_mean_field_on_uncorrelated_segments(radius):
+    mans = np.stack(segments(20, 400, radius, np.random.default_rng(5))[:20])
+    g = glue(mans, n_t=300, rng=6)
+    m = mean_field(mans, n_t=300, rng=6, mode="corrected")
+    assert abs(g.capacity - m.capacity) < 4 * np.hypot(g.capacity_se, m.capacity_se)
+    assert abs(g.capacity - ball_capacity(radius, 1)) < 4 * g.capacity_se
+    assert not g.saturated
+
+
+def test_glue_points_two():
+    g = glue(np.random.default_rng(7).standard_normal((20, 1, 60)), n_t=400, rng=8, center=False)
+    assert abs(g.capacity - 2.0) < 4 * g.capacity_se
+
+
+def planted(rho, rng, P=20, N=400):
+    basis = orthonormal(N, 2 * P + 1, rng)
+    C = np.sqrt(1 - rho) * basis[:P] + np.sqrt(rho) * rng.standard_normal(P)[:, None] * basis[-1]
+    C /= np.linalg.norm(C, axis=1, keepdims=True)
+    return np.stack([np.stack([C[q] + 0.5 * basis[P + q], C[q] - 0.5 * basis[P + q]]) for q in range(P)])
+
+
+def test_glue_drops_with_planted_center_correlation():
+    rng = np.random.default_rng(9)
+    res = [glue(planted(rho, rng), n_t=300, rng=10) for rho in (0.0, 0.8)]
+    gap = res[0].capacity - res[1].capacity
+    assert gap > 3 * np.hypot(res[0].capacity_se, res[1].capacity_se)
+    assert res[1].center_alignment > res[0].center_alignment
+
+
+def test_glue_flags_saturation():
+    with pytest.warns(CapacitySaturationWarning):
+        g = glue(np.random.default_rng(11).standard_normal((10, 20, 30)), n_t=30, rng=0)
+    assert g.saturated and abs(g.capacity - 10 / g.rank) < 4 * g.capacity_se
+
+
+@pytest.mark.parametrize("fn", [simulated, glue])
+def test_bad_input(fn):
+    with pytest.raises(ValueError, match="P=1 manifold"):
+        fn(np.ones((1, 2, 3)))
+    with pytest.raises(ValueError, match="ambient dimension"):
+        fn([np.ones((2, 3)), np.ones((2, 4))])
+    with pytest.raises(ValueError, match="finite"):
+        fn(np.full((2, 2, 3), np.inf))
