@@ -154,6 +154,11 @@ def run_demo(
         f"non-Euclidean share {emb.negative_mass:.1%}.",
     ]
 
+    say("class manifolds: capacity, geometry and decodability of the ten digit classes by layer")
+    from .capacity import demo_section as capacity_section
+
+    lines += ["", "Class manifolds (manifold capacity theory):"] + capacity_section(reps, nets.labels, out, rng=rng)
+
     say("intrinsic geometry: a lazy and a rich network on continuous XOR (MSA vs CKA)")
     from .riemann import demo_section as msa_section
 
@@ -178,5 +183,5 @@ def run_demo(
     summary = "\n".join(lines) + "\n"
     (out / "summary.txt").write_text(summary)
     files.append(out / "summary.txt")
-    files.extend(sorted(p for p in out.glob("msa_*") if p not in files))
+    files.extend(sorted(p for p in [*out.glob("msa_*"), *out.glob("capacity*")] if p not in files))
     return DemoResult(summary=summary, matrices=matrices, files=tuple(files))
