@@ -58,7 +58,7 @@ def eigvalsh(S: np.ndarray) -> np.ndarray:
 
 def whitened_eigvalsh(G1: np.ndarray, W2: np.ndarray) -> np.ndarray:
     """Ascending eigenvalues of ``W2 G1 W2^T`` (the pencil ``G1 - lambda G2`` when ``W2 = L2^{-1}``)."""
-    S = np.einsum("pij,pjk,plk->pil", W2, G1, W2, optimize=True)
+    S = W2 @ G1 @ W2.swapaxes(-1, -2)  # batched matmul: about twice as fast as the einsum
     return eigvalsh(sym(S))
 
 
