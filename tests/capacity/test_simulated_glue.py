@@ -76,3 +76,22 @@ def test_bad_input(fn):
         fn([np.ones((2, 3)), np.ones((2, 4))])
     with pytest.raises(ValueError, match="finite"):
         fn(np.full((2, 2, 3), np.inf))
+
+
+def test_simulated_standard_error_matches_spread_over_seeds():
+    """Same manifolds, fresh projections and dichotomies: the reported SE predicts the spread."""
+    data = np.random.default_rng(21).standard_normal((24, 1, 40))
+    runs = [simulated(data, n_trials=20, rng=seed, center=False) for seed in range(14)]
+    caps = np.array([r.capacity for r in runs])
+    ratio = caps.std(ddof=1) / np.mean([r.capacity_se for r in runs])
+    assert 0.5 < ratio < 1.7, ratio  # the sample std of 14 values is itself uncertain by ~20%
+    assert abs(caps.mean() - 2.0) < 4 * caps.std(ddof=1) / np.sqrt(len(caps))
+
+
+def test_glue_standard_error_matches_spread_over_seeds():
+    runs = [glue(np.random.default_rng(100 + s).standard_normal((20, 1, 60)), n_t=100, rng=s, center=False)
+            for s in range(30)]
+    caps = np.array([g.capacity for g in runs])
+    ratio = caps.std(ddof=1) / np.mean([g.capacity_se for g in runs])
+    assert 0.65 < ratio < 1.4, ratio
+    assert abs(caps.mean() - 2.0) < 4 * caps.std(ddof=1) / np.sqrt(len(caps))

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog
+from scipy.optimize import linprog, minimize
+from scipy.special import log_ndtr, ndtr
 
 from .._validation import check_positive_int, check_rng
 from ._manifolds import as_manifolds, random_dichotomies
@@ -20,7 +21,7 @@ class SimulatedResult:
 
     ``capacity = P / n_critical`` where ``n_critical`` is the number of random
     projections at which half of the random manifold dichotomies are linearly
-    separable (linear interpolation between the bracketing evaluations).
+    separable (a probit curve fitted to the evaluations around the crossing).
     ``n_features`` and ``fractions`` hold every evaluated point of the curve and
     ``fractions_se`` their binomial standard errors.  ``saturated`` is True when
     even the full space separates fewer than half of the dichotomies (then
@@ -94,7 +95,7 @@ def _fraction(data, n, n_trials, gen) -> float:
 
 
 def simulated(manifolds: Any, n_trials: int = 50, rng: Any = None, *, center: bool = True,
-              n_max: int | None = None) -> SimulatedResult:
+              n_max: int | None = None, window: int = 3) -> SimulatedResult:
     """Capacity from simulated linear separability of random dichotomies.
 
     Parameters
@@ -107,14 +108,21 @@ def simulated(manifolds: Any, n_trials: int = 50, rng: Any = None, *, center: bo
         Remove the global mean first (as the mean-field analysis does).
     n_max : int, optional
         Upper end of the search (default: ``min(N, total number of points)``).
+    window : int, default 3
+        After the bisection, every ``n`` within ``window`` of the bracket is
+        evaluated too, so the fit sees the whole transition.
 
     Notes
     -----
     Bisection over the projected dimension ``n`` in ``[1, n_max]`` finds the
     adjacent pair ``n_lo < n_hi`` with separable fractions ``p_lo < 1/2 <= p_hi``;
-    ``n_c = n_lo + (1/2 - p_lo)(n_hi - n_lo)/(p_hi - p_lo)`` and ``alpha = P / n_c``.
-    Standard errors propagate the binomial errors ``sqrt(p(1-p)/n_trials)`` of
-    ``p_lo`` and ``p_hi`` through the interpolation (delta method).  For points
+    the fractions at ``n_lo - window ... n_hi + window`` are measured too, and a
+    probit curve ``p(n) = Phi((n - n_c) / s)`` is fitted to all evaluations by
+    binomial maximum likelihood; ``alpha = P / n_c``.  The standard error of
+    ``n_c`` comes from the Fisher information of the fit and is propagated to
+    ``alpha`` by the delta method (interpolating between the two bracketing
+    points alone underestimates the spread: the bracket itself is chosen by
+    noisy fractions).  For points
     in general position the fraction is Cover's function and the crossing is at
     ``n = P/2`` (``alpha = 2``).
 
@@ -147,19 +155,43 @@ def simulated(manifolds: Any, n_trials: int = 50, rng: Any = None, *, center: bo
     lo = 0
     curve[0] = 0.0
     saturated = frac(hi) < 0.5
+    n_top = hi
     while not saturated and hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if frac(mid) >= 0.5 else (mid, hi)
+    if not saturated:
+        for n in range(max(1, lo - window), min(n_top, hi + window) + 1):
+            frac(n)
     ns = np.array(sorted(k for k in curve if k > 0))
     ps = np.array([curve[k] for k in ns])
     ses = np.sqrt((ps * (1 - ps) + 0.25 / n_trials) / n_trials)
     if saturated:
         return SimulatedResult(np.nan, np.nan, np.nan, np.nan, ns, ps, ses, n_trials, True)
-    p_lo, p_hi = curve[lo], curve[hi]
-    var = lambda p: (p * (1 - p) + 0.25 / n_trials) / n_trials  # noqa: E731
-    gap = p_hi - p_lo
-    n_c = lo + (0.5 - p_lo) * (hi - lo) / gap
-    d_lo = -(hi - lo) * (p_hi - 0.5) / gap**2
-    d_hi = -(hi - lo) * (0.5 - p_lo) / gap**2
-    n_c_se = float(np.sqrt(d_lo**2 * var(p_lo) * (lo > 0) + d_hi**2 * var(p_hi)))
+    n_c, n_c_se = _probit_crossing(ns, ps * n_trials, n_trials, start=(lo + hi) / 2)
     return SimulatedResult(P / n_c, P * n_c_se / n_c**2, float(n_c), n_c_se, ns, ps, ses, n_trials, False)
+
+
+def _probit_crossing(ns: np.ndarray, hits: np.ndarray, n_trials: int, start: float) -> tuple[float, float]:
+    """Binomial maximum-likelihood fit of ``p(n) = Phi((n - c) / s)``; returns ``c`` and its SE.
+
+    The standard error comes from the expected Fisher information of the two
+    parameters.  Fitting every evaluation near the crossing uses all the
+    trials there, and its error accounts for them, unlike interpolating
+    between the two bracketing points found by a noisy bisection.
+    """
+    misses = n_trials - hits
+
+    def nll(theta):
+        z = (ns - theta[0]) / np.exp(theta[1])
+        return -float(np.sum(hits * log_ndtr(z) + misses * log_ndtr(-z)))
+
+    fit = minimize(nll, x0=[start, np.log(max(1.0, 0.1 * start))], method="Nelder-Mead",
+                   options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 2000})
+    c, scale = float(fit.x[0]), float(np.exp(fit.x[1]))
+    z = (ns - c) / scale
+    p = np.clip(ndtr(z), 1e-12, 1 - 1e-12)
+    weight = n_trials * np.exp(-z * z) / (2 * np.pi) / (p * (1 - p))  # n phi(z)^2 / (p (1 - p))
+    grad = np.stack([-np.ones_like(z), -z]) / scale  # dz/dc, dz/ds
+    info = (grad * weight) @ grad.T
+    cov = np.linalg.pinv(info)
+    return c, float(np.sqrt(max(cov[0, 0], 0.0)))
