@@ -129,3 +129,27 @@ def test_bad_input_names_the_label():
         rg.pairwise(reps_fixture(K=2), "procrustes", block_size=0)
     with pytest.raises(ValueError, match="registered name"):
         rg.pairwise(reps_fixture(K=2), "procrusted")
+
+
+def test_large_prepared_arrays_travel_to_workers_as_memory_maps():
+    """Arrays above 1 MiB are written once and memory-mapped into the workers; results are unchanged."""
+    rng = np.random.default_rng(4)
+    reps = [rng.standard_normal((1500, 100)) for _ in range(4)]
+    measure = rg.ShapeMetric(score="euclidean")
+    assert measure.prepare(reps[0]).coords.nbytes > (1 << 20)
+    expected = rg.pairwise(reps, measure, n_jobs=1)
+    got = rg.pairwise(reps, measure, n_jobs=2, block_size=1)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_memory_mapping_replaces_nested_arrays(tmp_path):
+    import itertools
+
+    from repgeo.pairwise import _memory_mapped
+
+    big = np.arange(300_000, dtype=float)
+    prepared = rg.ShapeMetric().prepare(np.random.default_rng(5).standard_normal((2000, 80)))
+    shared = _memory_mapped({"a": [big, (big[:10],)], "p": prepared}, tmp_path, itertools.count())
+    assert isinstance(shared["a"][0], np.memmap) and not isinstance(shared["a"][1][0], np.memmap)
+    assert isinstance(shared["p"].coords, np.memmap) and shared["p"].sq_norm == prepared.sq_norm
+    np.testing.assert_array_equal(shared["p"].coords, prepared.coords)
