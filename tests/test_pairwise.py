@@ -95,6 +95,14 @@ def test_store_resumes_without_recomputing(tmp_path):
     np.testing.assert_array_equal(first, second)
 
 
+def test_store_resumes_with_auto_tiles_under_another_n_jobs(tmp_path):
+    rng = np.random.default_rng(6)
+    reps = [rng.standard_normal((12, 3)) for _ in range(30)]
+    first = rg.pairwise(reps, "procrustes", n_jobs=1, store=tmp_path)
+    again = rg.pairwise(reps, "procrustes", n_jobs=3, store=tmp_path)  # auto tiles: side 5, not 6
+    np.testing.assert_array_equal(first, again)
+
+
 def test_store_refuses_a_different_run(tmp_path):
     rng = np.random.default_rng(1)
     reps = [rng.standard_normal((10, 3)) for _ in range(3)]

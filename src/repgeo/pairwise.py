@@ -227,7 +227,10 @@ def pairwise_labeled(
         raise ValueError("reps is empty; pairwise needs at least one representation")
     names = [f"reps[{lab!r}]" for lab in labels]
     measure.check_compatible(arrays, names)
-    if block_size == "auto":
+    if block_size == "auto" and store is not None and (Path(store) / "meta.json").exists():
+        # resume with the tiles already on disk, whatever n_jobs is now
+        block = int(json.loads((Path(store) / "meta.json").read_text()).get("block_size", 0)) or 1
+    elif block_size == "auto":
         block = _auto_block(K, joblib.effective_n_jobs(n_jobs))
     elif isinstance(block_size, (int, np.integer)) and not isinstance(block_size, bool) and block_size >= 1:
         block = int(block_size)
