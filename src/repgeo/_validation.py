@@ -26,6 +26,8 @@ __all__ = [
     "as_jacobians",
     "as_metrics",
     "check_same_points",
+    "check_psd",
+    "check_shape",
 ]
 
 #: Minimum ndim-dependent layouts understood by ``as_float_array``.
@@ -293,3 +295,46 @@ def check_same_points(a: tuple, b: tuple, names: tuple[str, str], what: str) -> 
             f"{na} has chart dimension m={a[-1]} but {nb} has m={b[-1]}; {what} "
             "must be taken with respect to the same input coordinates"
         )
+
+
+def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool = False) -> None:
+    """Require a symmetric stack ``(n_points, m, m)`` to be positive semi-definite up to rounding.
+
+    A matrix fails when its smallest eigenvalue is below ``-rtol`` times its
+    largest absolute eigenvalue; the error names the first failing point
+    (``definite`` only changes the wording: singular matrices are not caught).
+
+    Examples
+    --------
+    >>> check_psd(np.array([[[1.0, 0.0], [0.0, -5.0]]]), "G")
+    Traceback (most recent call last):
+    ...
+    ValueError: G must be positive semi-definite; at point 0 the smallest eigenvalue is -5 (the largest in magnitude is 5); 1 of 1 matrices are indefinite
+    """
+    a = np.abs(G).max(axis=(-2, -1))
+    w = np.linalg.eigvalsh(G / np.where(a > 0, a, 1.0)[:, None, None])
+    top = np.abs(w).max(axis=-1)
+    bad = w[:, 0] < -rtol * top
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{name} must be positive {'' if definite else 'semi-'}definite; at point {i} the smallest eigenvalue "
+            f"is {w[i, 0] * a[i]:.3g} (the largest in magnitude is {top[i] * a[i]:.3g}); "
+            f"{int(bad.sum())} of {len(G)} matrices are indefinite"
+        )
+
+
+def check_shape(value: np.ndarray, name: str, shapes: Sequence[tuple], meaning: str) -> np.ndarray:
+    """Require ``value.shape`` to be one of ``shapes`` (described by ``meaning``).
+
+    Examples
+    --------
+    >>> check_shape(np.ones(2), "sigma", [(), (3,)], "a scalar or one value per point")
+    Traceback (most recent call last):
+    ...
+    ValueError: sigma must have shape () or (3,) (a scalar or one value per point); got shape (2,)
+    """
+    if tuple(value.shape) not in [tuple(s) for s in shapes]:
+        listed = " or ".join(str(tuple(s)) for s in shapes)
+        raise ValueError(f"{name} must have shape {listed} ({meaning}); got shape {tuple(value.shape)}")
+    return value

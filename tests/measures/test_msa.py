@@ -276,8 +276,13 @@ def test_rank_deficient_points_are_dropped_and_reported():
     # nothing left
     with pytest.raises(ValueError, match="nothing is left to compare"):
         rg.MSA()(np.zeros((5, 3, 2)), np.ones((5, 3, 2)))
-    # ill-conditioned (not singular) points follow max_condition
+    # ill-conditioned (not singular) points follow max_condition: condition in (1e8, 1e10)
     C = B.copy()
-    C[:4, :, 1] = C[:4, :, 0] + 1e-7 * C[:4, :, 1]
-    assert rg.MSA().evaluate(A[10:], C[10:]).dropped_fraction == 0
+    C[:4, :, 1] = C[:4, :, 0] + 1e-4 * C[:4, :, 1]
+    cond = np.linalg.cond(rg.riemann.pullback_metric(C[:4]))
+    assert (cond > 1e8).all() and (cond < 1e10).all()
+    assert rg.MSA().evaluate(B, C).dropped_fraction == 0
+    assert np.isfinite(rg.MSA()(B, C))
     assert rg.MSA(max_condition=1e8).evaluate(B, C).dropped_fraction == pytest.approx(0.1)
+    with pytest.raises(ValueError, match=r"4 of 40 points \(10.0%\) must be dropped"):
+        rg.MSA(max_condition=1e8)(B, C)

@@ -11,7 +11,7 @@ from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._validation import check_choice, check_in_range
 from .._validation import check_same_points
-from ..riemann._msa import WEIGHTINGS, MetricField, MSAResult, compare_fields, evaluate_fields, metric_field
+from ..riemann._msa import ON_ILL_CONDITIONED, WEIGHTINGS, MetricField, MSAResult, compare_fields, evaluate_fields, metric_field
 from ..riemann._spd import SPD_DISTANCES
 
 __all__ = ["MSA"]
@@ -58,8 +58,19 @@ class MSA(Measure):
     ridge : float >= 0, default 0
         Regularisation ``G + ridge * tr(G)/m * I`` for rank-deficient metrics.
     max_condition : float > 1, default 1e10
-        Points where either metric is singular or has a larger condition number
-        are dropped; :meth:`evaluate` reports the fraction.
+        A point where either metric is singular or has a larger condition
+        number cannot be compared (see ``on_ill_conditioned``).  Up to this
+        default the generalised eigenvalues are accurate to about
+        ``eps * sqrt(kappa1 kappa2) <= 2e-6`` relative; above about 1e11 a
+        pair is also dropped where ``8 m eps sqrt(kappa1 kappa2) > 1e-3``.
+    on_ill_conditioned : {"raise", "drop"}, default "raise"
+        What calling the measure (and :func:`repgeo.pairwise`) does when a
+        point must be dropped: ``"raise"`` a ``ValueError`` naming the
+        fraction, or ``"drop"`` it, average over the kept points and warn
+        (:class:`repgeo.RepresentationWarning`).  Which points are dropped
+        depends on the pair, so with ``"drop"`` the triangle inequality can
+        fail and ``info.metric`` is False.  :meth:`evaluate` always drops and
+        reports ``dropped_fraction``.
 
     Notes
     -----
@@ -70,10 +81,15 @@ class MSA(Measure):
     ``spd="spectral_ratio"``, ``d = 1 - sqrt(lambda_min / lambda_max)`` of the
     generalised eigenvalues of ``(G1, G2)``.  Every pointwise distance is
     symmetric and satisfies the triangle inequality, so with uniform (or
-    fixed) weights the average is a pseudometric on metric fields, as long as
-    the conditioning mask drops no point (a pair-dependent mask can break the
-    triangle inequality).  MSA is invariant to offsets, orthogonal maps and
-    permutations of units; the spectral ratio is also blind to scale, and to
+    fixed) weights the average is a pseudometric on metric fields.  It stays
+    one because calling the measure raises rather than drop a point (a
+    pair-dependent mask can break the triangle inequality; see
+    ``on_ill_conditioned``).  Metrics are held as ``G = s R^T R`` with
+    ``s = tr(G)/m`` (so Jacobians of any magnitude, 1e-160 or 1e160, give
+    the same value as at unit scale) and the generalised eigenvalues are
+    ``s1/s2`` times the squared singular values of ``R1 R2^{-1}`` (thin QR
+    of ``J``; ``J^T J`` is never formed).  MSA is invariant to orthogonal
+    maps and permutations of units; the spectral ratio is also blind to scale, and to
     any pointwise conformal factor ``G2(u) = c(u) G1(u)``: read
     :attr:`MSAResult.log_scale` or use ``spd="airm"`` for that.  On a 1-D
     input manifold the spectral ratio is identically 0 (a warning says so);
@@ -106,6 +122,7 @@ class MSA(Measure):
     field: str = "jacobian"
     ridge: float = 0.0
     max_condition: float = 1e10
+    on_ill_conditioned: str = "raise"
 
     def __post_init__(self) -> None:
         check_choice(self.spd, "spd", SPD_DISTANCES)
@@ -113,6 +130,7 @@ class MSA(Measure):
         check_choice(self.field, "field", ("jacobian", "metric"))
         check_in_range(self.ridge, "ridge", 0.0, np.inf, high_open=True)
         check_in_range(self.max_condition, "max_condition", 1.0, np.inf, low_open=True)
+        check_choice(self.on_ill_conditioned, "on_ill_conditioned", ON_ILL_CONDITIONED)
 
     @property
     def info(self) -> MeasureInfo:  # type: ignore[override]
@@ -124,7 +142,7 @@ class MSA(Measure):
         return MeasureInfo(
             name="msa",
             kind="distance",
-            metric=self.weighting == "uniform",
+            metric=self.weighting == "uniform" and self.on_ill_conditioned == "raise",
             symmetric=symmetric,
             invariances=frozenset(inv),
             input="jacobian",
@@ -147,7 +165,10 @@ class MSA(Measure):
         )
 
     def compare(self, a: MetricField, b: MetricField) -> float:
-        return compare_fields(a, b, spd=self.spd, weighting=self.weighting)
+        return compare_fields(
+            a, b, spd=self.spd, weighting=self.weighting, on_ill_conditioned=self.on_ill_conditioned,
+            max_condition=self.max_condition,
+        )
 
     def evaluate(self, X: Any, Y: Any, weights: Any = None) -> MSAResult:
         """The full :class:`repgeo.riemann.MSAResult`: mean, spread, per-point values, dropped fraction.

@@ -8,38 +8,46 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_float_array
+from .._validation import as_float_array, as_jacobians, as_metrics, check_psd
 from ..measures.shape import RepresentationWarning
-from .._validation import as_jacobians, as_metrics
-from ._kernels import bures_from, eigen_function, eigvalsh, from_eigenvalues, inv_cholesky, psd_sqrt, whitened_eigvalsh
+from . import _kernels as K
 
 __all__ = ["MetricField", "MSAResult", "metric_field", "compare_fields", "evaluate_fields"]
 
 WEIGHTINGS = ("uniform", "volume_x", "volume_geometric")
+ON_ILL_CONDITIONED = ("raise", "drop")
 
 
 @dataclass(frozen=True, eq=False)
 class MetricField:
-    """A validated metric-tensor field, ready for comparisons.
+    """A validated metric-tensor field in square-root form ``G = exp(log_size) R^T R``.
 
     Attributes
     ----------
-    G : ndarray (n_points, m, m)
-        Metric tensors (regularised; the identity at dropped points).
+    name : str
+        The argument name, for error messages.
     ok : ndarray of bool (n_points,)
         Points kept by the conditioning mask.
+    log_size : ndarray (n_points,)
+        ``log(tr G / m)`` of the (regularised) metric (0 at dropped points).
+    R, R_inv : ndarray (n_points, m, m)
+        Upper-triangular factor with ``tr(R^T R) = m`` and its inverse (the
+        identity at dropped points).
+    cond : ndarray (n_points,)
+        ``cond(R) = sqrt(cond(G))`` (inf where singular).
     log_volume : ndarray (n_points,)
         ``log sqrt(det G)`` (0 at dropped points).
-    inv_chol : ndarray (n_points, m, m)
-        ``L^{-1}`` with ``G = L L^T``.
     aux : ndarray or None
-        ``log G`` (log-Euclidean) or ``G^{1/2}`` (Bures).
+        ``log(R^T R)`` (log-Euclidean) or ``(R^T R)^{1/2}`` (Bures).
     """
 
-    G: np.ndarray
+    name: str
     ok: np.ndarray
+    log_size: np.ndarray
+    R: np.ndarray
+    R_inv: np.ndarray
+    cond: np.ndarray
     log_volume: np.ndarray
-    inv_chol: np.ndarray
     aux: np.ndarray | None = None
 
 
@@ -85,61 +93,71 @@ def metric_field(
 ) -> MetricField:
     """Validate a Jacobian or metric field and precompute what comparisons need.
 
-    A relative ridge ``G + ridge * tr(G)/m * I`` is added first; then points
-    whose metric is not positive definite or whose condition number exceeds
-    ``max_condition`` are marked as dropped.
+    Each metric is scaled to mean eigenvalue 1 (the log scale is kept apart),
+    a relative ridge ``G + ridge * tr(G)/m * I`` is added, and points whose
+    metric is singular or has condition number above ``max_condition`` are
+    marked as dropped.  Jacobians are factored by a thin QR (``J^T J`` is never
+    formed); metric tensors must be positive semi-definite (``ValueError``
+    naming the first indefinite point otherwise) and are Cholesky-factored.
     """
     if field == "jacobian":
-        J = as_jacobians(F, name)
-        G = np.einsum("pia,pib->pab", J, J, optimize=True)
+        Jn, log_s = K.normalise(as_jacobians(F, name), jacobian=True)
+        R = K.qr_factor(Jn, ridge)
+        sv = K.singular_values(R)
     else:
         G = as_metrics(F, name, single=False)
-    m = G.shape[-1]
+        check_psd(G, name)
+        Gn, log_s = K.normalise(G, jacobian=False)
+        Gn = Gn + ridge * np.eye(G.shape[-1]) if ridge > 0 else Gn
+        sv = np.sqrt(np.clip(K.eigvalsh(Gn), 0.0, None))
+    m = sv.shape[-1]
     if m == 1 and spd == "spectral_ratio":
         warnings.warn(
-            f"{name} lives on a 1-D input manifold (m=1): the spectral ratio is identically 0 there; "
-            "use spd='airm', which equals |log(g1/g2)| on 1-D manifolds",
+            "the Jacobians live on a 1-D input manifold (m=1): the spectral ratio is identically 0 "
+            "there; use spd='airm', which equals |log(g1/g2)| on 1-D manifolds",
             RepresentationWarning,
             stacklevel=4,
         )
+    with np.errstate(over="ignore"):
+        ok = (sv[:, 0] > 0) & (sv[:, -1] ** 2 <= max_condition * sv[:, 0] ** 2)
+    eye = np.eye(m)
+    R = np.where(ok[:, None, None], R, eye) if field == "jacobian" else K.chol_factor(np.where(ok[:, None, None], Gn, eye))
     if ridge > 0:
-        G = G + (ridge * np.trace(G, axis1=1, axis2=2) / m)[:, None, None] * np.eye(m)
-    G = 0.5 * (G + G.swapaxes(-1, -2))
-    w = eigvalsh(G)
-    ok = (w[:, 0] > 0) & (w[:, -1] <= max_condition * np.where(w[:, 0] > 0, w[:, 0], 1.0))
-    G = np.where(ok[:, None, None], G, np.eye(m))
-    log_volume = np.where(ok, 0.5 * np.log(np.where(ok[:, None], w, 1.0)).sum(axis=1), 0.0)
+        log_s = log_s + np.log1p(ridge)
+        R = R / np.sqrt(1.0 + ridge)
+    log_s = np.where(ok, log_s, 0.0)
+    log_det_r = np.log(np.abs(np.diagonal(R, axis1=1, axis2=2))).sum(axis=-1)
     aux = None
-    if spd == "log_euclidean":
-        aux = eigen_function(G, np.log)
-    elif spd == "bures":
-        aux = psd_sqrt(G)
-    return MetricField(G, ok, log_volume, inv_cholesky(G, name), aux)
+    if spd in ("log_euclidean", "bures"):
+        aux = K.log_and_root(R)[0 if spd == "log_euclidean" else 1]
+    return MetricField(
+        name, ok, log_s, R, K.tri_inv(R), np.where(ok, K.condition(sv), np.inf),
+        np.where(ok, 0.5 * m * log_s + log_det_r, 0.0), aux,
+    )
 
 
-def _generalized(a: MetricField, b: MetricField) -> np.ndarray:
-    # clipped at the smallest normal number: rounding can push the smallest
-    # eigenvalue of a barely-kept (condition ~ max_condition) metric below 0
-    return np.maximum(whitened_eigvalsh(a.G, b.inv_chol), np.finfo(float).tiny)
+def _kept(a: MetricField, b: MetricField) -> np.ndarray:
+    """Points kept for this pair: both metrics kept and the pair resolvable in float64."""
+    return a.ok & b.ok & K.resolvable(a.cond, b.cond, a.R.shape[-1])
 
 
 def _pointwise(a: MetricField, b: MetricField, spd: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """Pointwise distances at every point, and the generalised eigenvalues when computed."""
+    """Pointwise distances at every point, and the pencil's singular values when computed."""
+    dlog = a.log_size - b.log_size
     if spd == "log_euclidean":
-        return np.linalg.norm(a.aux - b.aux, axis=(-2, -1)), None
+        return np.linalg.norm(a.aux - b.aux + dlog[:, None, None] * np.eye(a.R.shape[-1]), axis=(-2, -1)), None
     if spd == "bures":
-        return bures_from(a.aux, b.aux), None
-    lam = _generalized(a, b)
-    return from_eigenvalues(lam, spd), lam
+        return K.bures_scaled(a.aux, a.log_size, b.aux, b.log_size), None
+    sv = K.pencil_sv(a.R, b.R_inv)
+    return K.from_pencil(sv, dlog, spd), sv
 
 
-def _weights(a: MetricField, b: MetricField, weighting: str, given: Any) -> np.ndarray:
-    kept = a.ok & b.ok
+def _weights(a: MetricField, b: MetricField, kept: np.ndarray, weighting: str, given: Any) -> np.ndarray:
     if not kept.any():
         raise ValueError(
             f"every one of the {kept.size} points has a singular metric or one with condition "
-            "number above max_condition in X or Y; nothing is left to compare (raise ridge or "
-            "max_condition)"
+            f"number above max_condition in {a.name} or {b.name}; nothing is left to compare "
+            "(raise ridge or max_condition)"
         )
     if given is not None:
         w = as_float_array(given, "weights", ndim=1)
@@ -159,23 +177,43 @@ def _weights(a: MetricField, b: MetricField, weighting: str, given: Any) -> np.n
     return w / w.sum()
 
 
-def compare_fields(a: MetricField, b: MetricField, *, spd: str, weighting: str) -> float:
-    """The weighted mean of the pointwise distance (the MSA value)."""
+def _check_dropped(a: MetricField, b: MetricField, kept: np.ndarray, on_ill_conditioned: str, max_condition: float) -> None:
+    if kept.all():
+        return
+    n, k = kept.size, int((~kept).sum())
+    pair = int((a.ok & b.ok & ~kept).sum())
+    what = (
+        f"{k} of {n} points ({k / n:.1%}) must be dropped: {int((~a.ok).sum())} metrics of {a.name} and "
+        f"{int((~b.ok).sum())} of {b.name} are singular or have condition number above "
+        f"max_condition={max_condition:g}" + (f", and {pair} pairs are too ill-conditioned together to resolve in float64" if pair else "")
+    )
+    if on_ill_conditioned == "raise":
+        raise ValueError(
+            f"{what}; a mask that depends on the pair breaks the triangle inequality, so MSA raises. "
+            "Regularise with ridge > 0, change max_condition, or pass on_ill_conditioned='drop' to "
+            "average over the kept points (then the measure is not a metric)"
+        )
+    warnings.warn(f"{what}; averaging over the kept points", RepresentationWarning, stacklevel=4)
+
+
+def compare_fields(
+    a: MetricField, b: MetricField, *, spd: str, weighting: str, on_ill_conditioned: str = "raise", max_condition: float = 1e10
+) -> float:
+    """The weighted mean of the pointwise distance (the MSA value); dropping points raises or warns."""
+    kept = _kept(a, b)
+    w = _weights(a, b, kept, weighting, None)
+    _check_dropped(a, b, kept, on_ill_conditioned, max_condition)
     d, _ = _pointwise(a, b, spd)
-    w = _weights(a, b, weighting, None)
-    kept = a.ok & b.ok
     return float(w[kept] @ d[kept])
 
 
 def evaluate_fields(a: MetricField, b: MetricField, *, spd: str, weighting: str, weights: Any = None) -> MSAResult:
-    """The whole :class:`MSAResult` (``weights``, when given, replace ``weighting``)."""
-    d, lam = _pointwise(a, b, spd)
-    w = _weights(a, b, weighting, weights)
-    kept = a.ok & b.ok
+    """The whole :class:`MSAResult` (``weights``, when given, replace ``weighting``); drops are reported."""
+    d, _ = _pointwise(a, b, spd)
+    kept = _kept(a, b)
+    w = _weights(a, b, kept, weighting, weights)
     mean = float(w[kept] @ d[kept])
-    if lam is None:
-        lam = _generalized(a, b)
-    log_scale = np.where(kept, 0.5 * np.log(np.where(kept[:, None], lam, 1.0)).mean(axis=1), np.nan)
+    log_scale = np.where(kept, (a.log_volume - b.log_volume) / a.R.shape[-1], np.nan)
     return MSAResult(
         mean=mean,
         std=float(np.sqrt(w[kept] @ (d[kept] - mean) ** 2)),
