@@ -72,9 +72,7 @@ def triple(measure, rng):
 def transform(kind, X, axis, rng, layout="matrix"):
     Xf = np.moveaxis(X, axis, -1)
     p = Xf.shape[-1]
-    if kind == "translation" and layout == "jacobian":
-        out = Xf  # a Jacobian does not see an offset of the representation: d(f + b) = df
-    elif kind == "translation":
+    if kind == "translation":
         out = Xf + rng.standard_normal(p) * 3.0
     elif kind == "isotropic_scaling":
         out = Xf * float(rng.uniform(0.2, 5.0))

@@ -87,6 +87,12 @@ def test_airm_split(rng):
     np.testing.assert_allclose(s2.log_scale, -0.5 * np.log(5.0), rtol=1e-12)
 
 
+def test_airm_split_single_matrices_give_floats():
+    s = rr.airm_split(4 * np.eye(2), np.eye(2))  # before: shape-(1,) arrays
+    assert all(isinstance(v, float) for v in (s.log_scale, s.shape, s.distance))
+    assert s.distance == pytest.approx(rr.airm(4 * np.eye(2), np.eye(2)))
+
+
 def test_spd_distance_dispatch_and_single_matrices():
     G1, G2 = np.diag([9.0, 1.0]), np.eye(2)
     for kind in rr.SPD_DISTANCES:

@@ -89,7 +89,11 @@ class MSA(Measure):
     the same value as at unit scale) and the generalised eigenvalues are
     ``s1/s2`` times the squared singular values of ``R1 R2^{-1}`` (thin QR
     of ``J``; ``J^T J`` is never formed).  MSA is invariant to orthogonal
-    maps and permutations of units; the spectral ratio is also blind to scale, and to
+    maps and permutations of units.  An offset of the underlying map,
+    ``f + b``, leaves ``J`` unchanged, so MSA ignores it, but that is not an
+    invariance of the input (adding a constant to ``J`` changes the value);
+    the claimed invariances act on the unit axis of ``J``.  The spectral
+    ratio is also blind to scale, and to
     any pointwise conformal factor ``G2(u) = c(u) G1(u)``: read
     :attr:`MSAResult.log_scale` or use ``spd="airm"`` for that.  On a 1-D
     input manifold the spectral ratio is identically 0 (a warning says so);
@@ -135,7 +139,7 @@ class MSA(Measure):
     @property
     def info(self) -> MeasureInfo:  # type: ignore[override]
         scale_blind = self.spd == "spectral_ratio"
-        inv = {"translation", "orthogonal", "permutation"} if self.field == "jacobian" else set()
+        inv = {"orthogonal", "permutation"} if self.field == "jacobian" else set()
         if scale_blind:
             inv.add("isotropic_scaling")
         symmetric = self.weighting != "volume_x"
