@@ -152,3 +152,48 @@ def test_triangle_inequality_near_the_conditioning_limit():
             dxy, dyz, dxz = m(X, Y), m(Y, Z), m(X, Z)
             tol = 1e-9 * (dxy + dyz + dxz)
             assert dxz <= dxy + dyz + tol and dxy <= dxz + dyz + tol and dyz <= dxy + dxz + tol
+
+
+# ----------------------------------------------------------------------------- invalid input named
+
+
+def test_indefinite_metrics_raise_instead_of_being_dropped():
+    rng = np.random.default_rng(3)
+    G = rr.pullback_metric(rng.standard_normal((30, 5, 2)))
+    H = G.copy()
+    H[7] = np.diag([1.0, -5.0])  # before: silently dropped (dropped_fraction 1/30)
+    with pytest.raises(ValueError, match="Y must be positive semi-definite; at point 7 the smallest eigenvalue is -5"):
+        rg.MSA(field="metric").evaluate(G, H)
+    with pytest.raises(ValueError, match="G1 must be positive semi-definite; at point 0"):
+        rr.bures(np.diag([1.0, -5.0]), np.eye(2))  # before: 1.0
+    with pytest.raises(ValueError, match="G2 must be positive definite; at point 0 the smallest eigenvalue is -5"):
+        rr.airm(np.eye(2), np.diag([1.0, -5.0]))
+    with pytest.raises(ValueError, match="ambient must be positive semi-definite"):
+        rr.pullback_metric(np.ones((3, 4, 2)), ambient=-np.eye(4))  # before: a negative-definite G
+    # near-singular PSD matrices are still only dropped
+    H[7] = np.diag([1.0, -1e-14])
+    assert rg.MSA(field="metric").evaluate(G, H).dropped_fraction == pytest.approx(1 / 30)
+
+
+def test_shape_errors_name_the_argument():
+    with pytest.raises(ValueError, match=r"sigma must have shape \(\) or \(1,\) or \(3,\)"):
+        rr.fisher_gaussian(np.ones((3, 4, 2)), np.ones(2))
+    torch = pytest.importorskip("torch")
+    W = torch.randn(4, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    U = np.random.default_rng(0).uniform(-1, 1, (10, 2))
+    one_step = lambda u: torch.tanh(W @ u)[None]  # noqa: E731
+    with pytest.raises(ValueError, match="time='joint' needs trajectories of at least 2 time steps.*n_time=1"):
+        rr.compare_models(one_step, one_step, U)
+    two_steps = lambda u: torch.stack([torch.tanh(W @ u), torch.tanh(2 * W @ u)])  # noqa: E731
+    with pytest.raises(ValueError, match=r"weights must have shape \(10,\) or \(10, 2\)"):
+        rr.compare_models(two_steps, two_steps, U, weights=np.ones(7))
+    assert rr.compare_models(two_steps, two_steps, U, weights=np.ones((10, 2))).mean < 1e-12
+
+
+def test_compare_models_passes_the_neighbourhood_ridge():
+    U = np.repeat(np.linspace(-1, 1, 20)[:, None], 2, axis=1)  # collinear chart samples
+    X = np.c_[U, U.sum(axis=1)]
+    with pytest.raises(ValueError, match="set ridge > 0"):
+        rr.compare_models((U, X), (U, X), n_neighbors=5)
+    res = rr.compare_models((U, X), (U, X), n_neighbors=5, neighbor_ridge=1e-3, ridge=1e-3)
+    assert res.mean < 1e-12

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_float_array, check_choice
+from .._validation import as_float_array, check_choice, check_shape
 from ._jacobians import import_torch, jacobians
 from ._local import local_jacobians
 from ._msa import MSAResult
@@ -28,7 +28,7 @@ def _jacobians_of(model: Any, points: np.ndarray | None, name: str, opts: dict) 
         return J, states
     U = as_float_array(model[0], f"{name}[0]", ndim=2)
     X = as_float_array(model[1], f"{name}[1]", ndim=(2, 3))
-    J = local_jacobians(U, X.reshape(len(X), -1), points, n_neighbors=opts["n_neighbors"])
+    J = local_jacobians(U, X.reshape(len(X), -1), points, n_neighbors=opts["n_neighbors"], ridge=opts["neighbor_ridge"])
     return J.reshape(J.shape[0], *X.shape[1:], U.shape[1]), None
 
 
@@ -42,6 +42,7 @@ def compare_models(
     weights: Any = None,
     time: str = "joint",
     n_neighbors: int = 30,
+    neighbor_ridge: float = 0.0,
     mode: str = "auto",
     chunk_size: int | None = None,
     dtype: str = "float64",
@@ -69,8 +70,15 @@ def compare_models(
         metric of the map ``(t, u) -> h_t(u)`` (the time tangent
         ``dh/dt`` by central differences over steps; callables only);
         ``"per_step"`` compares the ``m x m`` input metric of every step.
+        The time tangent is in units of one step (central differences
+        inside, one-sided at the first and last step; at least 2 steps are
+        needed): AIRM, log-Euclidean, Bures and Thompson depend on that unit
+        relative to the chart's, the spectral ratio does not.
     n_neighbors : int
         Neighbourhood size for sampled data.
+    neighbor_ridge : float >= 0
+        ``ridge`` of :func:`local_jacobians` for sampled data (degenerate
+        neighbourhoods); ``ridge`` itself regularises the metrics.
     mode, chunk_size, dtype
         Passed to :func:`jacobians` for callables.
 
@@ -105,7 +113,7 @@ def compare_models(
     P = None if points is None else as_float_array(points, "points", ndim=2)
     if P is None and not (callable(model1) or callable(model2)):
         P = as_float_array(model1[0], "model1[0]", ndim=2)
-    opts = dict(n_neighbors=n_neighbors, mode=mode, chunk_size=chunk_size, dtype=dtype)
+    opts = dict(n_neighbors=n_neighbors, neighbor_ridge=neighbor_ridge, mode=mode, chunk_size=chunk_size, dtype=dtype)
     (J1, H1), (J2, H2) = (_jacobians_of(mdl, P, nm, opts) for mdl, nm in ((model1, "model1"), (model2, "model2")))
     if J1.ndim != J2.ndim or J1.ndim not in (3, 4) or (J1.ndim == 4 and J1.shape[1] != J2.shape[1]):
         raise ValueError(
@@ -119,10 +127,17 @@ def compare_models(
                 "time='joint' needs callable models (the time tangent is taken from the trajectory "
                 "at the points); use time='per_step' for sampled data"
             )
+        if J1.shape[1] < 2:
+            raise ValueError(
+                f"time='joint' needs trajectories of at least 2 time steps (the time tangent is a finite "
+                f"difference over steps); got n_time={J1.shape[1]}; use time='per_step'"
+            )
         J1, J2 = (np.concatenate([np.gradient(H, axis=1)[..., None], J], axis=-1) for H, J in ((H1, J1), (H2, J2)))
     flat = lambda J: J.reshape(-1, *J.shape[-2:])  # noqa: E731
     if weights is not None:
-        weights = np.broadcast_to(as_float_array(weights, "weights", ndim=(1, 2)).T, layout[::-1]).T.ravel()
+        w = as_float_array(weights, "weights", ndim=(1, 2))
+        check_shape(w, "weights", [layout[:1], layout], "one weight per point, or per point and time step")
+        weights = np.broadcast_to(w.T, layout[::-1]).T.ravel()
     res = measure.evaluate(flat(J1), flat(J2), weights=weights)
     return dataclasses.replace(
         res,

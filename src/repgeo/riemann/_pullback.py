@@ -12,8 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_float_array
-from .._validation import as_jacobians, as_metrics, check_same_points
+from .._validation import as_float_array, as_jacobians, as_metrics, check_psd, check_same_points, check_shape
 
 __all__ = ["pullback_metric", "fisher_softmax", "fisher_gaussian"]
 
@@ -28,7 +27,7 @@ def pullback_metric(J: Any, ambient: Any = None) -> np.ndarray:
     ambient : array_like, optional
         Metric ``A`` on state space: ``(n_features, n_features)`` for all
         points or ``(n_points, n_features, n_features)`` per point, symmetric
-        positive (semi-)definite.  ``None`` is Euclidean (``A = I``).  For a
+        positive (semi-)definite (``ValueError`` otherwise).  ``None`` is Euclidean (``A = I``).  For a
         noise-whitened (Mahalanobis) geometry pass the inverse noise
         covariance; for Gaussian noise this is the Fisher metric of the
         population code.
@@ -67,6 +66,7 @@ def pullback_metric(J: Any, ambient: Any = None) -> np.ndarray:
                 f"ambient must be ({n}, {n}) or ({Js.shape[0]}, {n}, {n}) to match J of shape "
                 f"{Js.shape}; got shape {A.shape if A.shape[0] > 1 else A.shape[1:]}"
             )
+        check_psd(A, "ambient")
         G = np.einsum("pia,pij,pjb->pab", Js, np.broadcast_to(A, (Js.shape[0], n, n)), Js, optimize=True)
     G = 0.5 * (G + G.swapaxes(-1, -2))
     return G[0] if single else G
@@ -157,7 +157,8 @@ def fisher_gaussian(J_mean: Any, sigma: Any, grad_sigma: Any = None) -> np.ndarr
     """
     Js = as_jacobians(J_mean, "J_mean")
     n_points, n, m = Js.shape
-    s = np.broadcast_to(as_float_array(sigma, "sigma", ndim=(0, 1)), (n_points,))
+    s = as_float_array(sigma, "sigma", ndim=(0, 1))
+    s = np.broadcast_to(check_shape(s, "sigma", [(), (1,), (n_points,)], "a scalar or one value per point"), (n_points,))
     if s.min() <= 0:
         raise ValueError(f"sigma must be positive; its smallest value is {s.min():.3g}")
     g = np.einsum("pia,pib->pab", Js, Js, optimize=True)
