@@ -93,6 +93,18 @@ def resolvable(cond1: np.ndarray, cond2: np.ndarray, m: int) -> np.ndarray:
         return 8 * m * EPS * cond1 * cond2 <= RESOLUTION
 
 
+def resolvable_pencil(sv: np.ndarray, R2_inv: np.ndarray) -> np.ndarray:
+    """The same criterion from the pencil itself: ``8 m eps ||R1|| ||R2^{-1}|| / sigma_min(R1 R2^{-1})``.
+
+    ``||R1||_F = sqrt(m)`` after normalisation; this bounds the relative error
+    of ``sigma_min`` without a singular value decomposition of each factor.
+    """
+    m = sv.shape[-1]
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        err = 8 * m * EPS * np.sqrt(m) * np.linalg.norm(R2_inv, axis=(-2, -1)) / sv[:, 0]
+    return err <= RESOLUTION
+
+
 def pencil_sv(R1: np.ndarray, R2_inv: np.ndarray) -> np.ndarray:
     """Ascending singular values of ``R1 R2^{-1}``: the square roots of the normalised pencil's eigenvalues."""
     return singular_values(R1 @ R2_inv)

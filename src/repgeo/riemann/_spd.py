@@ -48,8 +48,8 @@ def _out(values: np.ndarray, single: bool) -> np.ndarray | float:
     return float(values[0]) if single else values
 
 
-def _factor(G: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(log s, R, cond(R))`` with ``G = s R^T R``; ``ValueError`` naming the point if not positive definite."""
+def _factor(G: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(log s, R)`` with ``G = s R^T R``; ``ValueError`` naming the point if not positive definite."""
     Gn, log_s = K.normalise(G, jacobian=False)
     try:
         R = K.chol_factor(Gn)
@@ -65,20 +65,22 @@ def _factor(G: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarra
             f"(eigenvalues {w[i, 0]:.3g} to {w[i, -1]:.3g} after scaling to mean 1; rank-deficient "
             "Jacobians?); regularise with a ridge or drop those points"
         )
-    return log_s, R, K.condition(K.singular_values(R))
+    return log_s, R
 
 
 def _pencil(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Singular values of ``R1 R2^{-1}``, ``log(s1 / s2)`` and the factors of two positive-definite stacks."""
-    (ls1, R1, c1), (ls2, R2, c2) = _factor(A, "G1"), _factor(B, "G2")
-    ok = K.resolvable(c1, c2, A.shape[-1])
+    (ls1, R1), (ls2, R2) = _factor(A, "G1"), _factor(B, "G2")
+    R2_inv = K.tri_inv(R2)
+    sv = K.pencil_sv(R1, R2_inv)
+    ok = K.resolvable_pencil(sv, R2_inv)
     if not ok.all():
         i = int(np.flatnonzero(~ok)[0])
         raise ValueError(
-            f"G1 and G2 are too ill-conditioned at point {i} (condition numbers {c1[i] ** 2:.3g} and "
-            f"{c2[i] ** 2:.3g}) to resolve their generalised eigenvalues in float64; regularise them"
+            f"G1 and G2 are too ill-conditioned at point {i} (generalised eigenvalues "
+            f"{sv[i, 0] ** 2:.3g} to {sv[i, -1] ** 2:.3g} after scaling) to resolve in float64; regularise them"
         )
-    return K.pencil_sv(R1, K.tri_inv(R2)), ls1 - ls2, R1, R2
+    return sv, ls1 - ls2, R1, R2
 
 
 # ----------------------------------------------------------------------------- public
@@ -225,7 +227,7 @@ def log_euclidean(G1: Any, G2: Any) -> np.ndarray | float:
     1.732051
     """
     A, B, single = _pair(G1, G2)
-    (ls1, R1, _), (ls2, R2, _) = _factor(A, "G1"), _factor(B, "G2")
+    (ls1, R1), (ls2, R2) = _factor(A, "G1"), _factor(B, "G2")
     diff = K.log_and_root(R1)[0] - K.log_and_root(R2)[0] + (ls1 - ls2)[:, None, None] * np.eye(A.shape[-1])
     return _out(np.linalg.norm(diff, axis=(-2, -1)), single)
 
