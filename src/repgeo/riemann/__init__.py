@@ -22,11 +22,10 @@ from ._local import local_jacobians
 from ._models import compare_models
 from ._msa import MetricField, MSAResult
 from ._pullback import fisher_gaussian, fisher_softmax, pullback_metric
+from ._split import AIRMSplit, airm_split
 from ._spd import (
     SPD_DISTANCES,
-    AIRMSplit,
     airm,
-    airm_split,
     bures,
     generalized_eigvalsh,
     log_euclidean,
