@@ -1,11 +1,15 @@
 """Simulated capacity (Cover's function, segments) and GLUE (agreement, correlations, saturation)."""
 
+import warnings
+from itertools import product
+
 import numpy as np
 import pytest
 from scipy.special import comb
 
 from capacity_synth import orthonormal, segments
 from repgeo.capacity import CapacitySaturationWarning, ball_capacity, glue, mean_field, simulated
+from repgeo.capacity.simulated import _separable
 
 
 def cover_fraction(P, n):
@@ -95,3 +99,27 @@ def test_glue_standard_error_matches_spread_over_seeds():
     ratio = caps.std(ddof=1) / np.mean([g.capacity_se for g in runs])
     assert 0.65 < ratio < 1.4, ratio
     assert abs(caps.mean() - 2.0) < 4 * caps.std(ddof=1) / np.sqrt(len(caps))
+
+
+def _exact_nonseparable_fraction(data):
+    """Share of the 2^P - 2 two-sided manifold dichotomies that an LP finds non-separable."""
+    P, M, N = data.shape
+    labellings = [np.array(y, float) for y in product([-1, 1], repeat=P) if abs(sum(y)) < P]
+    return np.mean([not _separable(data.reshape(-1, N), np.repeat(y, M)) for y in labellings])
+
+
+@pytest.mark.parametrize("shape", [(2, 1, 5), (6, 1, 4), (8, 1, 6), (5, 3, 8)])
+def test_glue_nonseparable_fraction_matches_lp(shape):
+    """Every labelling of these data is enumerated with an LP; GLUE's draws are a binomial sample of them."""
+    data = np.random.default_rng(sum(shape)).standard_normal(shape)
+    exact = _exact_nonseparable_fraction(data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        g = glue(data, n_t=300, rng=1, center=False)
+    se = np.sqrt(exact * (1 - exact) / g.n_t)
+    if exact == 0:  # e.g. P <= rank: every dichotomy is separable, nothing may be flagged
+        assert g.nonseparable_fraction == 0 and not g.saturated
+        assert not any(issubclass(w.category, CapacitySaturationWarning) for w in caught)
+    else:
+        assert abs(g.nonseparable_fraction - exact) < 4 * se, (g.nonseparable_fraction, exact)
+        assert g.saturated

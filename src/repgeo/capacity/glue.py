@@ -29,7 +29,10 @@ class GlueResult:
     squared cosine between anchor axis parts) and ``center_axis_alignment``
     (mean ``|cos|`` between a manifold's anchor axis part and its own anchor
     center) are the anchor-based alignments.  ``nonseparable_fraction`` is the
-    share of draws whose dichotomy was not separable; ``saturated`` flags it.
+    share of draws whose dichotomy was not linearly separable (decided per draw:
+    both ``t`` and ``-t`` lie in the cone of the label-signed points, an exact
+    certificate of non-separability that for points in general position is
+    also necessary); ``saturated`` flags any such draw.
     """
 
     capacity: float
@@ -72,6 +75,16 @@ def _draw_geometry(s, s0, t):
     r2 = r2 if np.isfinite(r2) and 0 <= r2 <= 100 else np.nan
     cos_own = np.abs((s1 * s0).sum(1)) / np.maximum(np.linalg.norm(s1, axis=1) * np.linalg.norm(s0, axis=1), 1e-300)
     return TT / len(s), r2, _mean_sq_cos(s0), _mean_sq_cos(s1), float(cos_own.mean())
+
+
+def _solve_draws(B, Y, owner, T, chunk):
+    """NNLS ``min_{lambda >= 0} |B_y lambda - t|^2`` for every draw (rows of ``Y``, ``T``)."""
+    lam = np.empty((len(T), len(owner)))
+    for start in range(0, len(T), chunk):
+        sl = slice(start, start + chunk)
+        A = B[None] * Y[sl][:, owner][:, None, :]
+        lam[sl] = batched_nnls(A, T[sl][:, :, None])[0][:, :, 0]
+    return lam
 
 
 def glue(manifolds: Any, n_t: int = 200, rng: Any = None, *, labels: str = "iid", center: bool = True,
@@ -142,14 +155,23 @@ def glue(manifolds: Any, n_t: int = 200, rng: Any = None, *, labels: str = "iid"
     else:
         Y = -np.ones((n_t, P))
         Y[np.arange(n_t), gen.integers(P, size=n_t)] = 1.0
-    lam = np.empty((n_t, len(owner)))
-    for start in range(0, n_t, chunk):
-        sl = slice(start, start + chunk)
-        A = B[None] * Y[sl][:, owner][:, None, :]
-        lam[sl] = batched_nnls(A, T[sl][:, :, None])[0][:, :, 0]
+    lam = _solve_draws(B, Y, owner, T, chunk)
     proj = (lam * Y[:, owner]) @ B.T  # B_y lambda, (n_t, r)
     F = (proj**2).sum(axis=1)
-    nonsep = float(np.mean(F >= (T**2).sum(axis=1) * (1 - 1e-9)))
+    TT = (T**2).sum(axis=1)
+    # t inside cone(B_y) (F = |t|^2) happens for separable dichotomies too.  A
+    # dichotomy is certainly not separable when t and -t both lie in the cone
+    # (lambda_t + lambda_-t is then a non-negative dependency of the columns of
+    # B_y, Gordan's alternative); for points in general position the converse
+    # holds with probability one, so one extra NNLS (with -t, only for the
+    # draws with t inside the cone) decides separability.
+    inside = np.flatnonzero(F >= TT * (1 - 1e-9))
+    nonsep_draw = np.zeros(n_t, dtype=bool)
+    if inside.size:
+        lam_m = _solve_draws(B, Y[inside], owner, -T[inside], chunk)
+        F_m = (((lam_m * Y[inside][:, owner]) @ B.T) ** 2).sum(axis=1)
+        nonsep_draw[inside] = F_m >= TT[inside] * (1 - 1e-9)
+    nonsep = float(np.mean(nonsep_draw))
     weight = np.zeros((n_t, P))
     np.add.at(weight.T, owner, lam.T)
     anchors = np.stack([(lam[:, owner == mu] @ B[:, owner == mu].T) for mu in range(P)], axis=1)
@@ -164,7 +186,7 @@ def glue(manifolds: Any, n_t: int = 200, rng: Any = None, *, labels: str = "iid"
     if nonsep > 0:
         warnings.warn(
             f"{100 * nonsep:.0f}% of the random dichotomies are not linearly separable in the data's "
-            f"rank-{r} span; capacity saturates at P/rank = {P / r:.4g}",
+            f"rank-{r} span; those draws have F = |t|^2, which pulls the capacity toward P/rank = {P / r:.4g}",
             CapacitySaturationWarning, stacklevel=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
