@@ -76,3 +76,14 @@ def test_demo_section(tmp_path):
     caps = [data[k]["capacity"] for k in layers]
     assert caps[0] < caps[-1]  # better separated classes have higher capacity
     assert "rises" in lines[-1]
+
+
+def test_subspace_alignment_rejects_components_beyond_rank():
+    rng = np.random.default_rng(5)
+    shape = rng.standard_normal((3, 50))  # 3 points: centered rank 2
+    mans = [shape + rng.standard_normal(50) * 5 for _ in range(3)]
+    assert subspace_alignment(mans, n_components=2).mean_axes == pytest.approx(1.0)  # same 2-D shape
+    with pytest.raises(ValueError, match="n_components=3 exceeds the rank 2 of manifold 0"):
+        subspace_alignment(mans, n_components=3)
+    with pytest.raises(ValueError, match="n_components=5 exceeds the rank 2"):
+        subspace_alignment(rng.standard_normal((4, 3, 50)), n_components=5)

@@ -24,7 +24,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from .._validation import as_float_array, check_choice, check_in_range, check_positive_int
-from ._manifolds import as_manifolds
+from ._manifolds import as_manifolds, check_components_within_rank
 
 __all__ = ["SpectralAlignment", "SubspaceAlignment", "alignment", "spectral_alignment", "subspace_alignment"]
 
@@ -58,7 +58,9 @@ def subspace_alignment(manifolds: Any, n_components: int = 3) -> SubspaceAlignme
     ``A_{mu nu} = |U_mu^T U_nu|_F^2 / k`` (mean squared cosine of the principal
     angles; chance ``k / N``), center alignment ``|cos(c_mu, c_nu)|`` (chance
     ``sqrt(2 / (pi N))``) and center-axis alignment ``|U_nu^T c_mu / |c_mu||^2``
-    (chance ``k / N``).
+    (chance ``k / N``).  ``n_components`` may not exceed the rank of any
+    manifold's centered points (``ValueError`` otherwise): axes beyond it would
+    be arbitrary null-space directions.
 
     Examples
     --------
@@ -73,7 +75,9 @@ def subspace_alignment(manifolds: Any, n_components: int = 3) -> SubspaceAlignme
     origin = np.concatenate(mans).mean(axis=0)
     C = np.stack([m.mean(0) - origin for m in mans])
     C_hat = C / np.maximum(np.linalg.norm(C, axis=1, keepdims=True), 1e-300)
-    U = [np.linalg.svd(m - m.mean(0), full_matrices=False)[2][:k].T for m in mans]
+    svds = [np.linalg.svd(m - m.mean(0), full_matrices=False)[1:] for m in mans]
+    check_components_within_rank(k, svds)
+    U = [Vt[:k].T for _, Vt in svds]
     P = len(mans)
     axes = np.array([[np.sum((U[a].T @ U[b]) ** 2) / k for b in range(P)] for a in range(P)])
     center_axes = np.array([[np.sum((U[b].T @ C_hat[a]) ** 2) for b in range(P)] for a in range(P)])
