@@ -106,3 +106,18 @@ def test_subspace_center_chance_level_on_random_points(sizes):
         assert chance == 1.0 and np.allclose(vals, 1.0)
     else:
         assert abs(vals.mean() - chance) < 4 * vals.std(ddof=1) / np.sqrt(len(vals)), (vals.mean(), chance)
+
+
+def test_spectral_ridgeless_limit():
+    """ridge = 0 is the limit of small ridges; p > rank gives the OLS variance inflation p / (p - r)."""
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((200, 5)) / np.arange(1, 6)
+    y = X[:, 0] + 0.1 * rng.standard_normal(200)
+    ps = (3, 4, 10, 50)
+    at0 = spectral_alignment(X, y, n_train=ps, ridge=0.0)
+    small = spectral_alignment(X, y, n_train=ps, ridge=1e-9)
+    np.testing.assert_allclose(at0.predicted_error, small.predicted_error, rtol=1e-4)
+    outside = at0.cumulative_power[-1] - at0.cumulative_power[4]  # target power off the rank-5 span (fraction)
+    total = np.sum(((y - y.mean()) ** 2)) / 200
+    np.testing.assert_allclose(at0.predicted_error[2:], outside * total / (1 - 5 / np.array([10, 50])), rtol=1e-8)
+    assert spectral_alignment(X, y, n_train=(5,), ridge=0.0).predicted_error[0] == np.inf

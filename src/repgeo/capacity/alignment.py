@@ -137,11 +137,24 @@ class SpectralAlignment:
 
 
 def _predicted_error(lam: np.ndarray, v2: np.ndarray, p: float, ridge: float) -> float:
-    def fixed_point(k):
-        return k - ridge - k * np.sum(lam / (p * lam + k))
+    if ridge == 0:
+        # ridgeless limit: eigenvalues below 1e-12 of the largest are exact zeros;
+        # with r non-zero ones, kappa = 0 when p > r (then gamma = r / p and only
+        # the target power outside the span survives), the error diverges at
+        # p = r, and for p < r kappa > 0 solves sum_i lambda_i / (p lambda_i + kappa) = 1
+        pos = lam > 1e-12 * max(lam.max(), 1e-300)
+        lam = np.where(pos, lam, 0.0)
+        r = int(pos.sum())
+        if p > r:
+            return float(v2[~pos].sum() / (1.0 - r / p))
+        if p == r:
+            return np.inf
+        kappa = brentq(lambda k: np.sum(lam / (p * lam + k)) - 1.0, 1e-300, np.sum(lam) + 1.0)
+    else:
+        def fixed_point(k):
+            return k - ridge - k * np.sum(lam / (p * lam + k))
 
-    hi = ridge + np.sum(lam) + 1.0
-    kappa = brentq(fixed_point, max(ridge, 1e-300) * (1 + 1e-12) if ridge > 0 else 1e-14 * hi, hi)
+        kappa = brentq(fixed_point, ridge * (1 + 1e-12), ridge + np.sum(lam) + 1.0)
     gamma = np.sum(p * lam**2 / (p * lam + kappa) ** 2)
     return float(kappa**2 / (1 - gamma) * np.sum(v2 / (p * lam + kappa) ** 2))
 
@@ -158,6 +171,10 @@ def spectral_alignment(X: Any, y: Any, n_train: Any = (10, 50, 200), ridge: floa
     ridge ``lambda``: ``kappa = lambda + kappa sum_i lambda_i / (p lambda_i + kappa)``,
     ``gamma = sum_i p lambda_i^2 / (p lambda_i + kappa)^2`` and
     ``E_g = kappa^2 / (1 - gamma) sum_i v_i^2 / (p lambda_i + kappa)^2``.
+    ``ridge = 0`` is the ridgeless limit: with ``r`` non-zero eigenvalues,
+    ``kappa = 0`` and ``E_g = (target power outside the span) / (1 - r / p)`` for
+    ``p > r``, ``E_g = inf`` at the interpolation threshold ``p = r``, and the
+    positive root of ``sum_i lambda_i / (p lambda_i + kappa) = 1`` for ``p < r``.
 
     References
     ----------
