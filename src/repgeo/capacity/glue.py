@@ -164,6 +164,16 @@ def glue(manifolds: Any, n_t: int = 200, rng: Any = None, *, labels: str = "iid"
     dichotomies are not separable the estimate saturates at ``P / r`` and a
     :class:`CapacitySaturationWarning` is issued.
 
+    Differences from the reference GLUE code (capacity.md section 1b): labels
+    default to i.i.d. (one-vs-rest is an option); draws are solved as NNLS on a
+    Gram factor (no ``1e-3`` ridge on the covariance); each manifold has one
+    anchor per draw (the ``lambda``-weighted mean of its points); draws whose
+    ``R^2`` ratio is undefined or outside ``[0, 100]`` are NaN and left out of
+    the mean (the reference sets them to 0 and keeps them); draws with no
+    anchor are left out of ``D`` and ``R`` (the reference counts ``D = 0``);
+    ``axis_alignment`` is the square root of the mean squared cosine (not a
+    mean of square roots).
+
     References
     ----------
     C. N. Chou et al., "Neural manifold capacity captures representation
