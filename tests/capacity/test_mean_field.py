@@ -178,3 +178,11 @@ def test_reproducible_with_seed():
 def test_bad_input(bad, kwargs, match):
     with pytest.raises(ValueError, match=match):
         mean_field(bad, **kwargs)
+
+
+def test_mean_field_rejects_overflowing_kappa():
+    X = np.random.default_rng(0).standard_normal((5, 4, 20))
+    with pytest.raises(ValueError, match=r"kappa must be in \[0, 1e\+06\]; got 1e\+200"):
+        mean_field(X, kappa=1e200, n_t=10, rng=0)
+    res = mean_field(X, kappa=1e6, n_t=10, rng=0)  # the largest accepted margin stays finite
+    assert 0 < res.capacity < 1e-11 and np.isfinite(res.capacity_se)

@@ -1,11 +1,15 @@
 """Simulated capacity (Cover's function, segments) and GLUE (agreement, correlations, saturation)."""
 
+import warnings
+from itertools import product
+
 import numpy as np
 import pytest
 from scipy.special import comb
 
 from capacity_synth import orthonormal, segments
 from repgeo.capacity import CapacitySaturationWarning, ball_capacity, glue, mean_field, simulated
+from repgeo.capacity.simulated import _separable
 
 
 def cover_fraction(P, n):
@@ -95,3 +99,59 @@ def test_glue_standard_error_matches_spread_over_seeds():
     ratio = caps.std(ddof=1) / np.mean([g.capacity_se for g in runs])
     assert 0.65 < ratio < 1.4, ratio
     assert abs(caps.mean() - 2.0) < 4 * caps.std(ddof=1) / np.sqrt(len(caps))
+
+
+def _exact_nonseparable_fraction(data):
+    """Share of the 2^P - 2 two-sided manifold dichotomies that an LP finds non-separable."""
+    P, M, N = data.shape
+    labellings = [np.array(y, float) for y in product([-1, 1], repeat=P) if abs(sum(y)) < P]
+    return np.mean([not _separable(data.reshape(-1, N), np.repeat(y, M)) for y in labellings])
+
+
+@pytest.mark.parametrize("shape", [(2, 1, 5), (6, 1, 4), (8, 1, 6), (5, 3, 8)])
+def test_glue_nonseparable_fraction_matches_lp(shape):
+    """Every labelling of these data is enumerated with an LP; GLUE's draws are a binomial sample of them."""
+    data = np.random.default_rng(sum(shape)).standard_normal(shape)
+    exact = _exact_nonseparable_fraction(data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        g = glue(data, n_t=300, rng=1, center=False)
+    se = np.sqrt(exact * (1 - exact) / g.n_t)
+    if exact == 0:  # e.g. P <= rank: every dichotomy is separable, nothing may be flagged
+        assert g.nonseparable_fraction == 0 and not g.saturated
+        assert not any(issubclass(w.category, CapacitySaturationWarning) for w in caught)
+    else:
+        assert abs(g.nonseparable_fraction - exact) < 4 * se, (g.nonseparable_fraction, exact)
+        assert g.saturated
+
+
+def test_glue_geometry_of_points_is_zero():
+    """Anchors of points never move: no axis part, so D = 0 and R = 0; axis alignments are undefined."""
+    g = glue(np.random.default_rng(0).standard_normal((20, 1, 60)), n_t=200, rng=0, center=False)
+    assert g.dimension == 0 and g.radius == 0 and g.dimension_se == 0
+    assert np.isnan(g.axis_alignment) and np.isnan(g.center_axis_alignment)
+    assert 0 < g.center_alignment < 1
+
+
+@pytest.mark.parametrize("radius", [1.0, 2.0])
+def test_glue_geometry_point_and_segment_closed_form(radius):
+    """A point c1 and a segment c2 +- R u with c1, c2, u orthonormal decouple exactly.
+
+    In the plane (t0, t1) = (c2.t, u.t) the segment is anchored unless t is in its
+    polar wedge t0 <= -R|t1| (half-angle phi = atan(1/R)); its anchor is c2 + (t1/t0) u
+    inside the cone and a vertex c2 +- R u otherwise.  The point is anchored iff
+    c1.t > 0.  A draw then has |T|^2 = t1^2 when the segment is anchored and
+    R^2 = |s1|^2 / |s0|^2 (its own axis part over its center), and 0 when only the
+    point is.  Averaging over the draws with at least one anchor (so including the
+    draws where only one manifold is anchored) gives the closed forms below.
+    """
+    b = np.eye(4)
+    g = glue([b[:1], np.stack([b[1] + radius * b[2], b[1] - radius * b[2]])], n_t=1000, rng=3, center=False)
+    phi = np.arctan(1 / radius)
+    p_point, p_seg = 0.5, 1 - phi / np.pi
+    p_any = 1 - (1 - p_point) * (1 - p_seg)
+    e_t1sq = 1 - (phi - np.sin(phi) * np.cos(phi)) / np.pi  # E[t1^2; segment anchored]
+    dimension = e_t1sq * (1 - p_point / 2) / p_any  # D = E[t1^2 1(seg) / k | k >= 1]
+    e_a2 = (radius - np.arctan(radius)) / np.pi + radius**2 / 2  # E[|s1|^2; segment anchored]
+    assert abs(g.dimension - dimension) < 4 * g.dimension_se, (g.dimension, dimension)
+    assert abs(g.radius - np.sqrt(e_a2 / p_any)) < 4 * g.radius_se, (g.radius, np.sqrt(e_a2 / p_any))

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._validation import as_float_array, check_positive_int
 
-__all__ = ["as_manifolds", "from_labels", "pad_stack", "random_dichotomies"]
+__all__ = ["as_manifolds", "check_components_within_rank", "from_labels", "pad_stack", "random_dichotomies"]
 
 
 def as_manifolds(manifolds: Any, name: str = "manifolds", *, min_manifolds: int = 2) -> list[np.ndarray]:
@@ -57,6 +57,31 @@ def as_manifolds(manifolds: Any, name: str = "manifolds", *, min_manifolds: int 
                 "all manifolds must live in the same space"
             )
     return out
+
+
+def check_components_within_rank(n_components: int, axes: list[tuple[np.ndarray, np.ndarray]],
+                                 name: str = "n_components") -> None:
+    """Require ``n_components`` principal axes to exist in every manifold.
+
+    ``axes`` holds ``(singular values, right singular vectors)`` of each
+    manifold's centered points; axes beyond a manifold's rank are arbitrary
+    directions of its null space, so asking for them is an error.
+
+    Examples
+    --------
+    >>> m = np.random.default_rng(0).standard_normal((3, 10))
+    >>> check_components_within_rank(3, [np.linalg.svd(m - m.mean(0), full_matrices=False)[1:]])
+    Traceback (most recent call last):
+    ...
+    ValueError: n_components=3 exceeds the rank 2 of manifold 0 (its centered points span 2 dimensions); n_components must be at most 2
+    """
+    ranks = [int((sv > max(sv.max(initial=0.0), 1e-300) * 1e-10).sum()) for sv, _ in axes]
+    low = int(np.argmin(ranks))
+    if n_components > ranks[low]:
+        raise ValueError(
+            f"{name}={n_components} exceeds the rank {ranks[low]} of manifold {low} (its centered points "
+            f"span {ranks[low]} dimension{'s' if ranks[low] != 1 else ''}); {name} must be at most {ranks[low]}"
+        )
 
 
 def from_labels(X: Any, labels: Any, *, min_points: int = 1) -> list[np.ndarray]:

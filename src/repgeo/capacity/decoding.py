@@ -41,11 +41,14 @@ def decodability(manifolds: Any, n_dichotomies: int = 20, rng: Any = None, *, tr
                  shots: Any = (1, 5), ridge: float = 1.0) -> DecodabilityResult:
     """Linear-decoder accuracy on random dichotomies of whole manifolds.
 
-    Each dichotomy assigns random labels ``+-1`` to manifolds (both signs
-    present), splits every manifold's points at random into train and test,
-    fits :class:`sklearn.linear_model.RidgeClassifier` and scores the held-out
-    points.  Few-shot accuracy trains on ``s`` points per manifold and tests on
-    the rest (Sorscher et al. 2022 link few-shot accuracy to manifold geometry).
+    Each dichotomy is a random balanced labelling of the manifolds (a random
+    permutation of ``P // 2`` labels ``+1`` and ``P - P // 2`` labels ``-1``, so
+    not i.i.d. signs), splits every manifold's points at random into train and
+    test, fits :class:`sklearn.linear_model.RidgeClassifier` and scores the
+    held-out points.  Few-shot accuracy fits the same ridge classifier on ``s``
+    random points per manifold and scores all remaining points; it is a plain
+    linear read-out, not the prototype learner of Sorscher et al. (2022), whose
+    theory links few-shot accuracy to manifold geometry.
 
     Examples
     --------

@@ -118,7 +118,10 @@ def mean_field(
     manifolds : array (P, M, N) or list of (M_i, N) arrays
         ``P >= 2`` point-cloud manifolds (rows are points) in a common space.
     kappa : float, default 0
-        Margin, ``>= 0`` (the replica-symmetric theory does not hold below 0).
+        Margin, ``>= 0`` (the replica-symmetric theory does not hold below 0)
+        and ``<= 1e6`` (beyond it ``t + kappa e_c`` loses the draw's digits in
+        float64 and ``kappa^2`` eventually overflows; the capacity there is
+        below ``1e-12``).
     n_t : int, default 200
         Gaussian draws per manifold.
     rng : None, int or numpy.random.Generator
@@ -169,7 +172,9 @@ def mean_field(
     True
     """
     mans = as_manifolds(manifolds)
-    kappa = check_in_range(kappa, "kappa", 0.0, np.inf)
+    # the NNLS target t + kappa e_c keeps t only to kappa * 2^-52, and kappa^2
+    # overflows past 1e154; at kappa = 1e6 the capacity is already below 1e-12
+    kappa = check_in_range(kappa, "kappa", 0.0, 1e6)
     n_t = check_positive_int(n_t, "n_t", minimum=2)
     mode = check_choice(mode, "mode", ["compatible", "corrected"])
     if dimension_definition is None:
