@@ -186,3 +186,10 @@ def test_mean_field_rejects_overflowing_kappa():
         mean_field(X, kappa=1e200, n_t=10, rng=0)
     res = mean_field(X, kappa=1e6, n_t=10, rng=0)  # the largest accepted margin stays finite
     assert 0 < res.capacity < 1e-11 and np.isfinite(res.capacity_se)
+
+
+def test_too_many_center_directions_raise():
+    mans = np.random.default_rng(3).standard_normal((4, 5, 30))
+    with pytest.raises(ValueError, match="n_centers=5 exceeds the 2 common center directions"):
+        mean_field(mans, n_t=10, rng=0, n_centers=5)
+    assert mean_field(mans, n_t=10, rng=0, n_centers=2).n_centers == 2

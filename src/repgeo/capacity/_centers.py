@@ -129,8 +129,9 @@ def center_structure(
 
     ``centers`` is ``(P, N)``.  ``K`` is ``n_components`` when given, otherwise
     the ``K`` in ``[min_k, max_k]`` with the smallest mean absolute residual
-    cosine (the search stops after three consecutive increases, as in the
-    reference).  ``max_k`` defaults to the reference's rule, capped at
+    cosine (the search stops once the residual has risen three times in a
+    row, checked from ``K = 4`` on; the reference's loop checks one step
+    later, which can only extend its search).  ``max_k`` defaults to the reference's rule, capped at
     ``rank - 1`` (a residual must remain), which makes small ``P`` work.
 
     Examples
@@ -149,7 +150,12 @@ def center_structure(
     cap = max(rank - 1, 0)
     max_k = min(_default_max_k(s[:rank]) if max_k is None else max_k, cap) if rank else 0
     if n_components is not None:
-        max_k = min_k = min(n_components, cap)
+        if n_components > cap:
+            raise ValueError(
+                f"n_centers={n_components} exceeds the {cap} common center directions that can be "
+                f"removed (the centers span {rank} dimensions and one residual must remain)"
+            )
+        max_k = min_k = n_components
     min_k = min(min_k, max_k)
     residual = np.full(max_k + 1, np.nan)
     residual[0] = rho0
