@@ -9,6 +9,8 @@ from scipy.integrate import quad
 import repgeo as rg
 from repgeo.measures.shape import RepresentationWarning
 
+from charts import sphere
+
 
 def grid(n1, n2, lo1, hi1, lo2, hi2):
     """Midpoint grid on a rectangle, flattened to (n1*n2, 2)."""
@@ -28,20 +30,6 @@ def cylinder(U):
     X = np.c_[np.cos(u1), np.sin(u1), u2]
     z = np.zeros_like(u1)
     J = np.stack([np.c_[-np.sin(u1), z], np.c_[np.cos(u1), z], np.c_[z, z + 1]], axis=1)
-    return X, J
-
-
-def sphere(U):
-    th, ph = U.T
-    X = np.c_[np.sin(th) * np.cos(ph), np.sin(th) * np.sin(ph), np.cos(th)]
-    J = np.stack(
-        [
-            np.c_[np.cos(th) * np.cos(ph), -np.sin(th) * np.sin(ph)],
-            np.c_[np.cos(th) * np.sin(ph), np.sin(th) * np.cos(ph)],
-            np.c_[-np.sin(th), np.zeros_like(th)],
-        ],
-        axis=1,
-    )
     return X, J
 
 
