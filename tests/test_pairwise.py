@@ -159,5 +159,5 @@ def test_memory_mapping_replaces_nested_arrays(tmp_path):
     prepared = rg.ShapeMetric().prepare(np.random.default_rng(5).standard_normal((2000, 80)))
     shared = _memory_mapped({"a": [big, (big[:10],)], "p": prepared}, tmp_path, itertools.count())
     assert isinstance(shared["a"][0], np.memmap) and not isinstance(shared["a"][1][0], np.memmap)
-    assert isinstance(shared["p"].coords, np.memmap) and shared["p"].sq_norm == prepared.sq_norm
+    assert isinstance(shared["p"].coords, np.memmap) and shared["p"].norm == prepared.norm
     np.testing.assert_array_equal(shared["p"].coords, prepared.coords)

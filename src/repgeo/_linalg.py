@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["angular_from_cosine", "euclidean_from_inner", "nuclear_norms"]
+__all__ = ["angular_from_cosine", "euclidean_from_cosine", "frobenius_norm", "nuclear_norms"]
 
 
 def angular_from_cosine(cos: np.ndarray | float) -> np.ndarray:
@@ -20,15 +20,33 @@ def angular_from_cosine(cos: np.ndarray | float) -> np.ndarray:
     return np.arccos(np.clip(cos, -1.0, 1.0))
 
 
-def euclidean_from_inner(sq_a: np.ndarray, sq_b: np.ndarray, inner: np.ndarray) -> np.ndarray:
-    """``sqrt(|a|^2 + |b|^2 - 2 <a, b>)``, clipped at zero against rounding.
+def frobenius_norm(x: np.ndarray) -> float:
+    """Frobenius norm computed after scaling by the largest entry (no overflow at 1e160).
 
     Examples
     --------
-    >>> float(euclidean_from_inner(np.float64(2.0), np.float64(2.0), np.float64(2.0)))
-    0.0
+    >>> bool(np.isclose(frobenius_norm(np.array([3e200, 4e200])), 5e200))
+    True
     """
-    return np.sqrt(np.maximum(sq_a + sq_b - 2.0 * inner, 0.0))
+    _, e = np.frexp(np.abs(x).max())  # scale by a power of two: exact
+    return float(np.ldexp(np.linalg.norm(np.ldexp(x, -int(e))), int(e)))
+
+
+def euclidean_from_cosine(norm_a: np.ndarray, norm_b: np.ndarray, cos: np.ndarray) -> np.ndarray:
+    """``||a - b||`` from the norms and the cosine, without overflow or underflow.
+
+    ``sqrt(|a|^2 + |b|^2 - 2 |a| |b| cos)`` is evaluated after dividing both
+    norms by the larger one, so data at scales like ``1e-160`` or ``1e160``
+    keep their digits; the result is clipped at zero against rounding.
+
+    Examples
+    --------
+    >>> bool(np.isclose(euclidean_from_cosine(np.float64(3e200), np.float64(4e200), np.float64(0.0)), 5e200))
+    True
+    """
+    _, e = np.frexp(np.maximum(norm_a, norm_b))  # scale by a power of two: exact
+    a, b = np.ldexp(norm_a, -e), np.ldexp(norm_b, -e)
+    return np.ldexp(np.sqrt(np.maximum(a * a + b * b - 2.0 * a * b * cos, 0.0)), e)
 
 
 def nuclear_norms(mats: Sequence[np.ndarray]) -> np.ndarray:

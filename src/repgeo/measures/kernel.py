@@ -125,6 +125,9 @@ class LinearCKA(Measure):
     def prepare(self, X: Any, name: str = "X") -> _LinearPrepared:
         X = check_matrix(X, name, min_samples=4 if self.hsic == "unbiased" else 3)
         Xc = X - X.mean(axis=0)
+        top = float(np.abs(Xc).max())
+        if top > 0:  # CKA ignores the scale; unit scale keeps (X^T X)^2 inside float64's range
+            Xc = Xc / top
         n, p = Xc.shape
         if p > n:  # same Gram matrix, fewer columns
             U, s, _ = np.linalg.svd(Xc, full_matrices=False)
@@ -283,7 +286,8 @@ class KernelCKA(Measure):
                 if dists.size == 0:
                     raise ValueError(f"{name} is constant over samples (all rows identical); the median-heuristic bandwidth is 0")
                 sigma = self.sigma_scale * float(np.median(dists))
-            return rbf_kernel(X, gamma=1.0 / (2.0 * sigma**2))
+            # exp(-|x - y|^2 / (2 sigma^2)) on X / sigma: no overflow of 1 / sigma^2 at tiny scales
+            return rbf_kernel(X / sigma, gamma=0.5)
         Xc = X - X.mean(axis=0)
         return polynomial_kernel(Xc, degree=self.degree, gamma=self.gamma, coef0=self.coef0)
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .._linalg import angular_from_cosine, euclidean_from_inner
+from .._linalg import angular_from_cosine, euclidean_from_cosine, frobenius_norm
 from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._validation import check_choice, check_matrix, non_constant_columns
@@ -19,8 +19,8 @@ __all__ = ["PermutationMetric"]
 
 @dataclass(frozen=True)
 class _Prepared:
-    centred: np.ndarray  # (n, p), divided by its norm for the angular score
-    sq_norm: float
+    centred: np.ndarray  # (n, p), centred and divided by its Frobenius norm
+    norm: float
 
 
 @register("permutation_euclidean", score="euclidean")
@@ -83,14 +83,14 @@ class PermutationMetric(Measure):
         X = check_matrix(X, name)
         non_constant_columns(X, name)
         Xc = X - X.mean(axis=0)
-        if self.score == "angular":
-            Xc = Xc / np.linalg.norm(Xc)
-        return _Prepared(Xc, float(np.sum(Xc**2)))
+        norm = frobenius_norm(Xc)
+        Xc = Xc / norm
+        return _Prepared(Xc, norm)
 
     def compare(self, a: _Prepared, b: _Prepared) -> float:
         cross = a.centred.T @ b.centred  # zero padding adds zero rows/columns: leave them out
         rows, cols = linear_sum_assignment(cross, maximize=True)
-        inner = cross[rows, cols].sum()
+        cos = cross[rows, cols].sum()
         if self.score == "angular":
-            return float(angular_from_cosine(inner))
-        return float(euclidean_from_inner(a.sq_norm, b.sq_norm, inner))
+            return float(angular_from_cosine(cos))
+        return float(euclidean_from_cosine(a.norm, b.norm, cos))

@@ -51,7 +51,7 @@ def rdm(X: Any, metric: str = "euclidean", *, condensed: bool = False, name: str
     if metric in ("correlation", "cosine"):
         rows = X - X.mean(axis=1, keepdims=True) if metric == "correlation" else X
         norms = np.linalg.norm(rows, axis=1)
-        bad = np.flatnonzero(norms <= 1e-12 * max(float(np.abs(X).max()), 1.0))
+        bad = np.flatnonzero(norms <= 1e-12 * float(np.abs(X).max()))
         if bad.size:
             what = "constant (zero spread across features)" if metric == "correlation" else "all zero"
             raise ValueError(
@@ -137,7 +137,11 @@ class RSA(Measure):
         )
 
     def prepare(self, X: Any, name: str = "X") -> _Prepared:
-        vec = rdm(X, self.rdm, condensed=True, name=name)
+        X = check_matrix(X, name)
+        # every comparison ignores the RDM's scale: bring the data near unit scale, so squared
+        # distances stay inside float64's range, by a power of two (exact: ties stay ties)
+        _, exponent = np.frexp(np.abs(X).max())
+        vec = rdm(np.ldexp(X, -int(exponent)), self.rdm, condensed=True, name=name)
         if np.ptp(vec) <= 1e-12 * max(float(np.abs(vec).max()), 1e-300):
             raise ValueError(f"the {self.rdm} RDM of {name} is constant; its correlation with another RDM is undefined")
         if self.comparison == "kendall_tau_a":

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from .._linalg import angular_from_cosine, euclidean_from_inner, nuclear_norms
+from .._linalg import angular_from_cosine, euclidean_from_cosine, frobenius_norm, nuclear_norms
 from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._validation import check_choice, check_in_range, check_matrix, non_constant_columns
@@ -25,10 +25,10 @@ class RepresentationWarning(UserWarning):
 
 @dataclass(frozen=True)
 class _Prepared:
-    coords: np.ndarray  # (n, r): centred, partially whitened data in its own principal frame
+    coords: np.ndarray  # (n, r): centred, partially whitened data in its own frame, unit norm
     mean: np.ndarray  # (p,): column means
     to_coords: np.ndarray  # (p, r): coords = (X - mean) @ to_coords
-    sq_norm: float  # ||coords||_F^2
+    norm: float  # Frobenius norm of the whitened data before the scaling to unit norm
 
 
 def centred_frame(X: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -158,12 +158,11 @@ class ShapeMetric(Measure):
                     RepresentationWarning,
                     stacklevel=3,
                 )
-        coords = U * (s * gains)
-        to_coords = V * gains
-        if self.score == "angular":
-            norm = np.linalg.norm(coords)
-            coords, to_coords = coords / norm, to_coords / norm
-        return _Prepared(coords, mean, to_coords, float(np.sum(coords**2)))
+        # s * gains is the whitened spectrum; its norm is the Frobenius norm of the whitened data.
+        # Working at unit norm keeps data at any scale (1e-160 or 1e160) inside float64's range.
+        spectrum = s * gains
+        norm = frobenius_norm(spectrum)
+        return _Prepared(U * (spectrum / norm), mean, V * (gains / norm), norm)
 
     def compare(self, a: _Prepared, b: _Prepared) -> float:
         return float(self.compare_pairs([a], [b])[0])
@@ -173,9 +172,9 @@ class ShapeMetric(Measure):
         nuc = nuclear_norms([a.coords.T @ b.coords for a, b in zip(lefts, rights)])
         if self.score == "angular":
             return angular_from_cosine(nuc)
-        sq_a = np.array([a.sq_norm for a in lefts])
-        sq_b = np.array([b.sq_norm for b in rights])
-        return euclidean_from_inner(sq_a, sq_b, nuc)
+        norm_a = np.array([a.norm for a in lefts])
+        norm_b = np.array([b.norm for b in rights])
+        return euclidean_from_cosine(norm_a, norm_b, nuc)
 
     def fit(self, X: Any, Y: Any) -> "ShapeAlignment":
         """Fit the whitening and the optimal alignment on ``(X, Y)``.
@@ -200,10 +199,12 @@ class ShapeMetric(Measure):
         cross = np.zeros((r, r))
         cross[:ra, :rb] = a.coords.T @ b.coords
         P, _, Rt = scipy.linalg.svd(cross)
+        # angular: unit-norm maps (held-out scores are cosines); euclidean: the data's own units
+        unit = self.score == "angular"
         map_x = np.zeros((a.to_coords.shape[0], r))
-        map_x[:, :ra] = a.to_coords
+        map_x[:, :ra] = a.to_coords * (1.0 if unit else a.norm)
         map_y = np.zeros((b.to_coords.shape[0], r))
-        map_y[:, :rb] = b.to_coords
+        map_y[:, :rb] = b.to_coords * (1.0 if unit else b.norm)
         return ShapeAlignment(
             score=self.score,
             mean_x=a.mean,
