@@ -86,3 +86,14 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert across > 2 * within
     # the matrices written are exactly what the API computes for those representations
     assert np.allclose(D, D.T) and np.all(np.diag(D) == 0)
+
+
+def test_files_with_the_same_stem_keep_distinct_labels(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        np.save(tmp_path / d / "x.npy", rng.standard_normal((20, 3)))
+    out = tmp_path / "D.npz"
+    assert main(["pairwise", str(tmp_path / "a" / "x.npy"), str(tmp_path / "b" / "x.npy"), "-o", str(out)]) == 0
+    labels = list(np.load(out)["labels"])
+    assert len(labels) == 2 and labels[0] != labels[1]

@@ -161,3 +161,27 @@ def test_memory_mapping_replaces_nested_arrays(tmp_path):
     assert isinstance(shared["a"][0], np.memmap) and not isinstance(shared["a"][1][0], np.memmap)
     assert isinstance(shared["p"].coords, np.memmap) and shared["p"].norm == prepared.norm
     np.testing.assert_array_equal(shared["p"].coords, prepared.coords)
+
+
+def test_damaged_tiles_are_recomputed(tmp_path):
+    rng = np.random.default_rng(8)
+    reps = [rng.standard_normal((10, 3)) for _ in range(5)]
+    first = rg.pairwise(reps, "procrustes", block_size=2, store=tmp_path)
+    tiles = sorted(tmp_path.glob("tile_*.npy"))
+    tiles[0].write_bytes(b"garbage")
+    tiles[1].write_bytes(b"")
+    np.testing.assert_array_equal(rg.pairwise(reps, "procrustes", block_size=2, store=tmp_path), first)
+
+
+def test_store_accepts_torch_tensors(tmp_path):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(9)
+    reps = [torch.tensor(rng.standard_normal((10, 3)), requires_grad=True) for _ in range(3)]
+    D = rg.pairwise(reps, "procrustes", store=tmp_path)
+    np.testing.assert_allclose(D, rg.pairwise([r.detach().numpy() for r in reps], "procrustes"))
+
+
+def test_keys_equal_as_strings_are_rejected():
+    rng = np.random.default_rng(10)
+    with pytest.raises(ValueError, match=r"equal as strings \(\['1'\]\)"):
+        rg.pairwise({1: rng.standard_normal((5, 2)), "1": rng.standard_normal((5, 2))}, "procrustes")

@@ -70,14 +70,19 @@ def _parse_params(items: Sequence[str]) -> dict[str, Any]:
 
 def _load_arrays(paths: Sequence[str]) -> dict[str, np.ndarray]:
     reps: dict[str, np.ndarray] = {}
+    stems = [Path(p).stem for p in paths]
     for path in paths:
         p = Path(path)
+        # files are labelled by stem; by path where two files share a stem
+        base = p.stem if stems.count(p.stem) == 1 else str(p.with_suffix(""))
         if p.suffix == ".npz":
             with np.load(p) as data:
                 for key in data.files:
-                    reps[f"{p.stem}:{key}"] = data[key]
+                    reps[f"{base}:{key}"] = data[key]
         elif p.suffix == ".npy":
-            reps[p.stem] = np.load(p)
+            if base in reps:
+                raise SystemExit(f"repgeo: {path} is given twice")
+            reps[base] = np.load(p)
         else:
             raise SystemExit(f"repgeo: {path} is neither .npy nor .npz")
     return reps

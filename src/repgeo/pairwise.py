@@ -57,7 +57,11 @@ class PairwiseResult:
 
 def _split_reps(reps: Any) -> tuple[list[str], list[Any]]:
     if isinstance(reps, Mapping):
-        return [str(k) for k in reps], list(reps.values())
+        labels = [str(k) for k in reps]
+        if len(set(labels)) < len(labels):
+            dup = sorted({lab for lab in labels if labels.count(lab) > 1})
+            raise ValueError(f"reps has keys that are equal as strings ({dup}); labels must be distinct")
+        return labels, list(reps.values())
     if isinstance(reps, np.ndarray) or not isinstance(reps, Iterable):
         raise TypeError(
             "reps must be a sequence or dict of arrays (one per representation); "
@@ -70,6 +74,8 @@ def _split_reps(reps: Any) -> tuple[list[str], list[Any]]:
 def _fingerprint(measure: Measure, labels: Sequence[str], arrays: Sequence[Any], block: int) -> dict:
     digest = hashlib.blake2b(digest_size=16)
     for arr in arrays:
+        if hasattr(arr, "detach") and hasattr(arr, "cpu"):  # torch tensors, also on a GPU or needing grad
+            arr = arr.detach().cpu().numpy()
         arr = np.ascontiguousarray(np.asarray(arr))
         digest.update(repr((arr.shape, arr.dtype.str)).encode())
         digest.update(arr.data)
@@ -121,7 +127,9 @@ class _Store:
                     "use an empty directory or the same representations, measure and block_size"
                 )
         else:
-            meta_file.write_text(json.dumps(meta))
+            tmp = meta_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(meta))
+            os.replace(tmp, meta_file)
 
     def _file(self, key: tuple[int, int]) -> Path:
         return self.path / f"tile_{key[0]}_{key[1]}.npy"
@@ -130,8 +138,12 @@ class _Store:
         f = self._file(key)
         if not f.exists():
             return None
-        values = np.load(f)
-        return values if values.shape == (n,) else None
+        try:
+            values = np.load(f)
+        except (OSError, ValueError, EOFError):  # a damaged tile is recomputed
+            return None
+        ok = values.shape == (n,) and values.dtype == np.float64 and not np.isnan(values).all()
+        return values if ok else None
 
     def save(self, key: tuple[int, int], values: np.ndarray) -> None:
         tmp = self._file(key).with_suffix(".tmp.npy")

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 from scipy.spatial.distance import pdist
-from sklearn.metrics.pairwise import polynomial_kernel, rbf_kernel
 
 from .._linalg import angular_from_cosine
 from .._measure import Measure, MeasureInfo
@@ -278,8 +277,14 @@ class KernelCKA(Measure):
 
     def gram(self, X: np.ndarray, name: str = "X") -> np.ndarray:
         """The kernel matrix of a validated representation."""
+        from sklearn.metrics.pairwise import polynomial_kernel, rbf_kernel  # sklearn.metrics is slow to import
+
         if self.kernel == "rbf":
-            sigma = self.sigma
+            # a power-of-two rescaling (exact) keeps pdist finite at any data scale; a fixed
+            # bandwidth is rescaled with the data
+            _, e = np.frexp(np.abs(X - X.mean(axis=0)).max())
+            X = np.ldexp(X - X.mean(axis=0), -int(e))
+            sigma = None if self.sigma is None else float(np.ldexp(self.sigma, -int(e)))
             if sigma is None:
                 dists = pdist(X)
                 dists = dists[dists > 0]
@@ -289,7 +294,13 @@ class KernelCKA(Measure):
             # exp(-|x - y|^2 / (2 sigma^2)) on X / sigma: no overflow of 1 / sigma^2 at tiny scales
             return rbf_kernel(X / sigma, gamma=0.5)
         Xc = X - X.mean(axis=0)
-        return polynomial_kernel(Xc, degree=self.degree, gamma=self.gamma, coef0=self.coef0)
+        K = polynomial_kernel(Xc, degree=self.degree, gamma=self.gamma, coef0=self.coef0)
+        if not np.isfinite(K).all():
+            raise ValueError(
+                f"the polynomial kernel of {name} overflows (largest |entry| {np.abs(Xc).max():.3g}); "
+                "this kernel depends on the data's scale: rescale the data or pass gamma"
+            )
+        return K
 
     def prepare(self, X: Any, name: str = "X") -> _GramPrepared:
         X = check_matrix(X, name, min_samples=4 if self.hsic == "unbiased" else 3)
