@@ -180,3 +180,15 @@ def test_bad_hyperparameters(kwargs, match):
 def test_row_mismatch_names_both_shapes():
     with pytest.raises(ValueError, match=r"X has 40 rows \(shape \(40, 5\)\) but Y has 50 \(shape \(50, 5\)\)"):
         rg.ShapeMetric()(np.random.rand(40, 5), np.random.rand(50, 5))
+
+
+def test_float32_rank_deficient_activations_keep_their_invariances():
+    """float32 rounding leaves unused directions at ~1e-8 of the top singular value; CCA must
+    not whiten them up to full weight (it gave 1.1 for an orthogonal copy)."""
+    rng = np.random.default_rng(20)
+    X = (rng.standard_normal((500, 4)) @ rng.standard_normal((4, 32))).astype(np.float32)
+    Q = ortho_group.rvs(32, random_state=21).astype(np.float32)
+    for alpha in (0.0, 0.5):
+        assert rg.ShapeMetric(alpha=alpha)(X, X @ Q) == pytest.approx(0.0, abs=1e-3)
+    torch = pytest.importorskip("torch")
+    assert rg.get_measure("cca")(torch.from_numpy(X), torch.from_numpy(X @ Q)) == pytest.approx(0.0, abs=1e-3)

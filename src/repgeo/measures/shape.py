@@ -31,17 +31,28 @@ class _Prepared:
     norm: float  # Frobenius norm of the whitened data before the scaling to unit norm
 
 
-def centred_frame(X: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _input_eps(X: Any) -> float:
+    """Machine epsilon of the input's own precision (float32 data carry float32 rounding)."""
+    dtype = getattr(X, "dtype", None)
+    try:
+        dtype = np.dtype(str(dtype).replace("torch.", "")) if dtype is not None else np.dtype(float)
+        return float(np.finfo(dtype).eps) if np.issubdtype(dtype, np.floating) else float(np.finfo(float).eps)
+    except TypeError:
+        return float(np.finfo(float).eps)
+
+
+def centred_frame(X: np.ndarray, name: str, eps: float = float(np.finfo(float).eps)) -> tuple:
     """Centre columns and return ``(mean, U, s, V)`` of the thin SVD, rank-truncated.
 
-    Singular values below ``max(n, p) * eps * s_max`` are dropped: directions
-    the data do not occupy are removed rather than inverted.
+    Singular values below ``max(n, p) * eps * s_max`` are dropped, with ``eps``
+    the precision the data were stored in: directions the data do not occupy
+    (rounding noise included) are removed rather than inverted.
     """
     non_constant_columns(X, name)
     mean = X.mean(axis=0)
     Xc = X - mean
     U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
-    keep = s > max(Xc.shape) * np.finfo(float).eps * s[0]
+    keep = s > max(Xc.shape) * max(eps, np.finfo(float).eps) * s[0]
     return mean, U[:, keep], s[keep], Vt[keep].T
 
 
@@ -69,8 +80,10 @@ class ShapeMetric(Measure):
     Notes
     -----
     Each representation ``X`` (n x p) is centred, ``Xc = U S V^T`` (thin SVD,
-    singular values below ``max(n, p) * eps * s_max`` dropped, so rank-deficient
-    and ``n < p`` data are handled by working in the occupied subspace).  With
+    singular values below ``max(n, p) * eps * s_max`` dropped, with ``eps`` the
+    machine precision of the input's dtype -- float32 activations carry float32
+    rounding -- so rank-deficient and ``n < p`` data are handled by working in
+    the occupied subspace).  With
     covariance eigenvalues ``l_i = s_i^2 / n`` normalised to mean one,
     ``h_i = l_i / mean(l)``, the partial whitening gains are
 
@@ -143,13 +156,14 @@ class ShapeMetric(Measure):
         )
 
     def prepare(self, X: Any, name: str = "X") -> _Prepared:
+        eps = _input_eps(X)
         X = check_matrix(X, name)
-        mean, U, s, V = centred_frame(X, name)
+        mean, U, s, V = centred_frame(X, name, eps)
         n = X.shape[0]
         gains = np.ones_like(s)
         if self.alpha < 1.0:
-            lam = s**2 / n
-            gains = self.alpha + (1.0 - self.alpha) / np.sqrt(lam / lam.mean() + self.ridge)
+            h = (s / s[0]) ** 2  # covariance eigenvalues up to a factor, free of under/overflow
+            gains = self.alpha + (1.0 - self.alpha) / np.sqrt(h / h.mean() + self.ridge)
             if self.ridge == 0.0 and s.size >= n - 1:
                 warnings.warn(
                     f"{name} has {n} samples and rank {s.size}: with alpha={self.alpha} < 1 and "
