@@ -49,8 +49,9 @@ class MeasureInfo:
         Input layout from :data:`INPUTS`.
     backends : tuple of str
         Array libraries accepted natively (``"numpy"``, ``"torch"``).
-    identity_value : float
-        ``m(X, X)``.
+    identity_value : float or None
+        ``m(X, X)``; ``None`` when it depends on ``X`` (then the all-pairs
+        engine computes the diagonal instead of filling it in).
     bounds : (float, float)
         The range the value can take.
     references : tuple of str
@@ -64,7 +65,7 @@ class MeasureInfo:
     invariances: frozenset = field(default_factory=frozenset)
     input: str = "matrix"
     backends: tuple = ("numpy",)
-    identity_value: float = 0.0
+    identity_value: float | None = 0.0
     bounds: tuple = (0.0, np.inf)
     references: tuple = ()
 
@@ -85,7 +86,7 @@ class MeasureInfo:
         if self.input not in INPUTS:
             out.append(f"input must be one of {sorted(INPUTS)}, got {self.input!r}")
         lo, hi = self.bounds
-        if not lo <= self.identity_value <= hi:
+        if self.identity_value is not None and not lo <= self.identity_value <= hi:
             out.append(f"identity_value {self.identity_value} lies outside bounds {self.bounds}")
         return out
 

@@ -82,14 +82,16 @@ def _fingerprint(measure: Measure, labels: Sequence[str], arrays: Sequence[Any],
     return {"measure": repr(measure), "labels": list(labels), "data": digest.hexdigest(), "block_size": block}
 
 
-def _tiles(K: int, block: int, symmetric: bool) -> list[tuple[int, int, list[tuple[int, int]]]]:
+def _tiles(K: int, block: int, symmetric: bool, diagonal: bool = False) -> list[tuple[int, int, list[tuple[int, int]]]]:
     n_side = math.ceil(K / block)
     out = []
     for bi in range(n_side):
         for bj in range(bi if symmetric else 0, n_side):
             rows = range(bi * block, min(K, (bi + 1) * block))
             cols = range(bj * block, min(K, (bj + 1) * block))
-            pairs = [(i, j) for i in rows for j in cols if (i < j if symmetric else i != j)]
+            pairs = [
+                (i, j) for i in rows for j in cols if (i == j and diagonal) or (i < j if symmetric else i != j)
+            ]
             if pairs:
                 out.append((bi, bj, pairs))
     return out
@@ -171,7 +173,8 @@ def pairwise(
     call ``measure(reps[i], reps[j])`` (bit for bit in one process; to the
     last bit or so across worker processes, whose BLAS may run with another
     thread count); symmetric measures compute ``i < j`` and mirror it, and
-    the diagonal holds the measure's identity value.
+    the diagonal holds the measure's identity value (or is computed, for
+    measures whose ``info.identity_value`` is ``None``).
 
     Parameters
     ----------
@@ -254,10 +257,12 @@ def pairwise_labeled(
         saved = _Store(store, _fingerprint(measure, labels, arrays, block))
 
     out = np.full((K, K), np.nan)
-    np.fill_diagonal(out, measure.info.identity_value)
+    identity = measure.info.identity_value
+    if identity is not None:
+        np.fill_diagonal(out, identity)
     symmetric = measure.info.symmetric
     todo = []
-    for bi, bj, pairs in _tiles(K, block, symmetric):
+    for bi, bj, pairs in _tiles(K, block, symmetric, diagonal=identity is None):
         values = saved.load((bi, bj), len(pairs)) if saved is not None else None
         if values is None:
             todo.append(((bi, bj), pairs))

@@ -40,7 +40,8 @@ def test_comparisons_match_scipy_stats(metric):
 
 def test_kendall_tau_a_with_ties_differs_from_tau_b():
     rng = np.random.default_rng(2)
-    X = rng.integers(0, 2, size=(10, 3)).astype(float) + 0.001 * np.arange(10)[:, None] * np.array([1, 0, 0])
+    # offsets by multiples of 1/8 keep every distance exact, so the brute force sees true ties
+    X = rng.integers(0, 2, size=(10, 3)).astype(float) + 0.125 * np.arange(10)[:, None] * np.array([1, 0, 0])
     Y = rng.integers(0, 3, size=(10, 2)).astype(float)
     a, b = pdist(X, "sqeuclidean"), pdist(Y, "sqeuclidean")
     assert len(np.unique(b)) < len(b)  # ties present
@@ -75,3 +76,27 @@ def test_repr_keeps_the_public_keyword():
     assert m.comparison == "kendall_tau_a"
     with pytest.raises(ValueError, match="compare must be one of"):
         rg.RSA(compare="bures")
+
+
+def test_rank_comparisons_ignore_rounding_ties():
+    """Duplicated stimuli give exactly tied distances; rounding must not break the ties, or the
+    value changes with the data's scale (it did: -0.1164, -0.1117, -0.1175 for c = 1, 3, 0.3)."""
+    rng = np.random.default_rng(30)
+    B = rng.standard_normal((6, 5))
+    X = B[[0, 0, 1, 1, 2, 2, 3, 3, 4, 5]]
+    Y = rng.standard_normal((10, 4))
+    for compare in ("spearman", "kendall_tau_a"):
+        m = rg.RSA(rdm="correlation", compare=compare)
+        values = [m(c * X, Y) for c in (1.0, 3.0, 0.3, 7.1)]
+        assert np.ptp(values) < 1e-12, values
+
+
+def test_kendall_identity_is_computed_with_ties():
+    X = np.random.default_rng(31).integers(0, 3, size=(8, 2)).astype(float)
+    m = rg.RSA(rdm="euclidean", compare="kendall_tau_a")
+    assert m.info.identity_value is None
+    self_value = m(X, X)
+    assert self_value < 1.0  # tied distances: tau-a of an RDM with itself is 1 - ties / pairs
+    D = rg.pairwise([X, X + 1.0, 2 * X], m)
+    np.testing.assert_allclose(np.diag(D), self_value)
+    assert D[0, 1] == pytest.approx(self_value)

@@ -62,12 +62,31 @@ def rdm(X: Any, metric: str = "euclidean", *, condensed: bool = False, name: str
     return vec if condensed else squareform(vec)
 
 
+def _merge_near_ties(vec: np.ndarray, rtol: float = 1e-12) -> np.ndarray:
+    """Give values that differ only by rounding (``<= rtol * max|vec|`` apart) one common value.
+
+    Distances that are tied in exact arithmetic (duplicated stimuli, integer
+    data) come out of ``pdist`` a few ulps apart; ranking them as distinct
+    would break ties arbitrarily and make rank comparisons depend on the
+    data's scale.
+    """
+    order = np.argsort(vec, kind="stable")
+    ranked = vec[order]
+    starts = np.r_[True, np.diff(ranked) > rtol * np.abs(ranked).max()]
+    group = np.cumsum(starts) - 1
+    means = np.bincount(group, weights=ranked) / np.bincount(group)
+    out = np.empty_like(vec)
+    out[order] = means[group]
+    return out
+
+
 @dataclass(frozen=True)
 class _Prepared:
     vector: np.ndarray  # transformed RDM upper triangle
     ties: float  # number of tied pairs (kendall only)
 
 
+@register("rsa_kendall", rdm="euclidean", compare="kendall_tau_a")
 @register("rsa_euclidean", rdm="euclidean", compare="pearson")
 @register("rsa")
 @dataclass(frozen=True, init=False, repr=False)
@@ -131,7 +150,8 @@ class RSA(Measure):
             metric=False,
             symmetric=True,
             invariances=frozenset(inv),
-            identity_value=1.0,
+            # tau-a of an RDM with ties against itself is 1 - ties / pairs, not 1
+            identity_value=None if self.comparison == "kendall_tau_a" else 1.0,
             bounds=(-1.0, 1.0),
             references=(_KRIEGESKORTE,),
         )
@@ -144,6 +164,8 @@ class RSA(Measure):
         vec = rdm(np.ldexp(X, -int(exponent)), self.rdm, condensed=True, name=name)
         if np.ptp(vec) <= 1e-12 * max(float(np.abs(vec).max()), 1e-300):
             raise ValueError(f"the {self.rdm} RDM of {name} is constant; its correlation with another RDM is undefined")
+        if self.comparison in ("spearman", "kendall_tau_a"):
+            vec = _merge_near_ties(vec)
         if self.comparison == "kendall_tau_a":
             _, counts = np.unique(vec, return_counts=True)
             return _Prepared(vec, float(np.sum(counts * (counts - 1) / 2)))
