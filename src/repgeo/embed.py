@@ -32,7 +32,9 @@ class Embedding:
         Euclidean distances).
     rank_correlation : float
         Spearman correlation between the original and the embedded distances
-        (a distortion summary; 1 means the order of distances is kept).
+        (a distortion summary; 1 means the order of distances is kept).  NaN
+        when all distances are equal (no order to keep), or with fewer than
+        three points.
     """
 
     coords: np.ndarray
@@ -80,16 +82,21 @@ def classical_mds(D: Any, n_components: int = 2) -> Embedding:
     n_components = check_positive_int(n_components, "n_components")
     if n_components >= K:
         raise ValueError(f"n_components must be < the number of points K={K}; got {n_components}")
+    _, e = np.frexp(np.abs(D).max())  # exact power-of-two rescaling: D**2 cannot overflow
+    D_unit = np.ldexp(D, -int(e))
     J = np.eye(K) - 1.0 / K
-    B = -0.5 * J @ (D**2) @ J
+    B = -0.5 * J @ (D_unit**2) @ J
     eigenvalues, vectors = scipy.linalg.eigh((B + B.T) / 2)
     order = np.argsort(eigenvalues)[::-1]
     eigenvalues, vectors = eigenvalues[order], vectors[:, order]
     kept = np.clip(eigenvalues[:n_components], 0.0, None)
-    coords = vectors[:, :n_components] * np.sqrt(kept)
+    coords = np.ldexp(vectors[:, :n_components] * np.sqrt(kept), int(e))
     positive = eigenvalues[eigenvalues > 0].sum()
     total = np.abs(eigenvalues).sum()
-    rho = spearmanr(squareform(D, checks=False), pdist(coords)).statistic if K > 2 else 1.0
+    eigenvalues = np.ldexp(eigenvalues, 2 * int(e))
+    original, embedded = squareform(D, checks=False), pdist(coords)
+    varies = K > 2 and np.ptp(original) > 0 and np.ptp(embedded) > 0
+    rho = spearmanr(original, embedded).statistic if varies else np.nan
     return Embedding(
         coords=coords,
         eigenvalues=eigenvalues,
