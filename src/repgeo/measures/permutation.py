@@ -8,7 +8,13 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .._linalg import angular_from_cosine, euclidean_from_cosine, frobenius_norm
+from .._linalg import (
+    NEAR_IDENTICAL,
+    angular_from_cosine,
+    distances_from_residual,
+    euclidean_from_cosine,
+    frobenius_norm,
+)
 from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._validation import check_choice, check_matrix, non_constant_columns
@@ -91,6 +97,13 @@ class PermutationMetric(Measure):
         cross = a.centred.T @ b.centred  # zero padding adds zero rows/columns: leave them out
         rows, cols = linear_sum_assignment(cross, maximize=True)
         cos = cross[rows, cols].sum()
+        if cos > NEAR_IDENTICAL:  # recompute from the aligned residual (arccos loses digits here)
+            p = max(a.centred.shape[1], b.centred.shape[1])
+            A = np.pad(a.centred, ((0, 0), (0, p - a.centred.shape[1])))
+            B = np.pad(b.centred, ((0, 0), (0, p - b.centred.shape[1])))
+            _, perm = linear_sum_assignment(A.T @ B, maximize=True)
+            angle, euclid = distances_from_residual(A, B[:, perm], a.norm, b.norm)
+            return angle if self.score == "angular" else euclid
         if self.score == "angular":
             return float(angular_from_cosine(cos))
         return float(euclidean_from_cosine(a.norm, b.norm, cos))

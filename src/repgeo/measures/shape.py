@@ -9,7 +9,14 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from .._linalg import angular_from_cosine, euclidean_from_cosine, frobenius_norm, nuclear_norms
+from .._linalg import (
+    NEAR_IDENTICAL,
+    angular_from_cosine,
+    distances_from_residual,
+    euclidean_from_cosine,
+    frobenius_norm,
+    nuclear_norms,
+)
 from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._validation import check_choice, check_in_range, check_matrix, non_constant_columns
@@ -185,10 +192,16 @@ class ShapeMetric(Measure):
         """Distances for the pairs ``(lefts[k], rights[k])``, with one batched SVD per shape."""
         nuc = nuclear_norms([a.coords.T @ b.coords for a, b in zip(lefts, rights)])
         if self.score == "angular":
-            return angular_from_cosine(nuc)
-        norm_a = np.array([a.norm for a in lefts])
-        norm_b = np.array([b.norm for b in rights])
-        return euclidean_from_cosine(norm_a, norm_b, nuc)
+            out = angular_from_cosine(nuc)
+        else:
+            norm_a = np.array([a.norm for a in lefts])
+            norm_b = np.array([b.norm for b in rights])
+            out = euclidean_from_cosine(norm_a, norm_b, nuc)
+        for k in np.flatnonzero(nuc > NEAR_IDENTICAL):  # rare: recompute from the aligned residual
+            A, BQ = _aligned(lefts[k].coords, rights[k].coords)
+            angle, euclid = distances_from_residual(A, BQ, lefts[k].norm, rights[k].norm)
+            out[k] = angle if self.score == "angular" else euclid
+        return out
 
     def fit(self, X: Any, Y: Any) -> "ShapeAlignment":
         """Fit the whitening and the optimal alignment on ``(X, Y)``.
@@ -227,6 +240,15 @@ class ShapeMetric(Measure):
             map_y=map_y @ Rt.T,
             distance=self.compare(a, b),
         )
+
+
+def _aligned(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``A`` and ``B Q`` zero-padded to a common width, with ``Q`` the best orthogonal map."""
+    r = max(A.shape[1], B.shape[1])
+    Ap = np.pad(A, ((0, 0), (0, r - A.shape[1])))
+    Bp = np.pad(B, ((0, 0), (0, r - B.shape[1])))
+    U, _, Vt = np.linalg.svd(Ap.T @ Bp)
+    return Ap, Bp @ (Vt.T @ U.T)
 
 
 @dataclass(frozen=True, eq=False)
