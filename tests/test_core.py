@@ -80,3 +80,13 @@ def test_validation_messages():
     with pytest.raises(TypeError, match="rng"):
         check_rng("seed")
     assert as_float_array([[True, False]], "X").dtype == np.float64
+
+
+def test_import_does_not_load_scikit_learn():
+    """scikit-learn takes ~1 s to import; repgeo loads it only where it is used."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys, repgeo; assert 'sklearn' not in sys.modules, 'sklearn imported'"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr

@@ -79,7 +79,16 @@ def _fingerprint(measure: Measure, labels: Sequence[str], arrays: Sequence[Any],
         arr = np.ascontiguousarray(np.asarray(arr))
         digest.update(repr((arr.shape, arr.dtype.str)).encode())
         digest.update(arr.data)
-    return {"measure": repr(measure), "labels": list(labels), "data": digest.hexdigest(), "block_size": block}
+    from . import __version__
+
+    # the version too: tiles computed before a numerical fix must not be reused silently
+    return {
+        "measure": repr(measure),
+        "labels": list(labels),
+        "data": digest.hexdigest(),
+        "block_size": block,
+        "repgeo": __version__,
+    }
 
 
 def _tiles(K: int, block: int, symmetric: bool, diagonal: bool = False) -> list[tuple[int, int, list[tuple[int, int]]]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
 
 from .._validation import as_float_array, check_in_range, check_matched_rows, check_positive_int
 
@@ -72,6 +71,8 @@ def local_jacobians(
     if k > n_samples:
         raise ValueError(f"n_neighbors must be at most the {n_samples} samples; got {k}")
     ridge = check_in_range(ridge, "ridge", 0.0, np.inf, high_open=True)
+    from sklearn.neighbors import NearestNeighbors  # imported on use: sklearn is slow to import
+
     index = NearestNeighbors(n_neighbors=k).fit(U)
     out = np.empty((P.shape[0], X.shape[1], m))
     step = max(1, _CHUNK_ELEMENTS // (k * (X.shape[1] + m)))
