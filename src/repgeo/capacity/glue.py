@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.optimize import nnls
 
 from .._validation import check_choice, check_positive_int, check_rng
 from ._manifolds import as_manifolds, random_dichotomies
-from scipy.optimize import nnls
+from ._results import GeometryEstimate
 
 
 __all__ = ["CapacitySaturationWarning", "GlueResult", "glue"]
@@ -21,7 +22,7 @@ class CapacitySaturationWarning(UserWarning):
 
 
 @dataclass(frozen=True)
-class GlueResult:
+class GlueResult(GeometryEstimate):
     """Result of :func:`glue`.
 
     ``capacity = P / <F>`` with its Monte Carlo standard error; ``radius`` and
@@ -45,12 +46,6 @@ class GlueResult:
     also necessary); ``saturated`` flags any such draw.
     """
 
-    capacity: float
-    capacity_se: float
-    radius: float
-    radius_se: float
-    dimension: float
-    dimension_se: float
     center_norm: float
     center_alignment: float
     axis_alignment: float

@@ -12,6 +12,7 @@ from .._validation import check_choice, check_in_range, check_positive_int, chec
 from ._centers import center_structure
 from ._frames import anchor_points, manifold_frames
 from ._manifolds import as_manifolds
+from ._results import GeometryEstimate
 
 __all__ = ["MeanFieldResult", "mean_field"]
 
@@ -19,7 +20,7 @@ logger = logging.getLogger("repgeo")
 
 
 @dataclass(frozen=True)
-class MeanFieldResult:
+class MeanFieldResult(GeometryEstimate):
     """Result of :func:`mean_field`.
 
     Aggregates: ``capacity`` is the harmonic mean of the per-manifold
@@ -30,12 +31,6 @@ class MeanFieldResult:
     needs no solve (the manifold is already on the right side).
     """
 
-    capacity: float
-    capacity_se: float
-    radius: float
-    radius_se: float
-    dimension: float
-    dimension_se: float
     center_correlation: float
     n_centers: int
     max_centers: int

@@ -282,8 +282,9 @@ class KernelCKA(Measure):
         if self.kernel == "rbf":
             # a power-of-two rescaling (exact) keeps pdist finite at any data scale; a fixed
             # bandwidth is rescaled with the data
-            _, e = np.frexp(np.abs(X - X.mean(axis=0)).max())
-            X = np.ldexp(X - X.mean(axis=0), -int(e))
+            Xc = X - X.mean(axis=0)
+            _, e = np.frexp(np.abs(Xc).max())
+            X = np.ldexp(Xc, -int(e))
             sigma = None if self.sigma is None else float(np.ldexp(self.sigma, -int(e)))
             if sigma is None:
                 dists = pdist(X)

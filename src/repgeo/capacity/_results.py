@@ -1,0 +1,17 @@
+"""The estimates every capacity analysis reports, shared by its result classes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class GeometryEstimate:
+    """Capacity, radius and dimension of a set of manifolds, each with its standard error."""
+
+    capacity: float
+    capacity_se: float
+    radius: float
+    radius_se: float
+    dimension: float
+    dimension_se: float
