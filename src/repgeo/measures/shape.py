@@ -16,10 +16,11 @@ from .._linalg import (
     euclidean_from_cosine,
     frobenius_norm,
     nuclear_norms,
+    to_unit_scale,
 )
 from .._measure import Measure, MeasureInfo
 from .._registry import register
-from .._validation import check_choice, check_in_range, check_matrix, non_constant_columns
+from .._validation import check_choice, check_in_range, check_matrix, non_constant_columns, norm_in_data_units
 from .._warnings import RepresentationWarning
 
 __all__ = ["ShapeMetric", "ShapeAlignment"]
@@ -32,12 +33,15 @@ class _Prepared:
     coords: np.ndarray  # (n, r): centred, partially whitened data in its own frame, unit norm
     mean: np.ndarray  # (p,): column means
     to_coords: np.ndarray  # (p, r): coords = (X - mean) @ to_coords
-    norm: float  # Frobenius norm of the whitened data before the scaling to unit norm
+    norm: float  # Frobenius norm of the whitened data before the scaling to unit norm (inf past float64's
+    # range, which only the angular score allows: it never uses the norm)
 
 
 def _input_eps(X: Any) -> float:
     """Machine epsilon of the input's own precision (float32 data carry float32 rounding)."""
     dtype = getattr(X, "dtype", None)
+    if "bfloat16" in str(dtype):  # torch's bfloat16 (8 significant bits), unknown to NumPy
+        return 2.0**-7
     try:
         dtype = np.dtype(str(dtype).replace("torch.", "")) if dtype is not None else np.dtype(float)
         return float(np.finfo(dtype).eps) if np.issubdtype(dtype, np.floating) else float(np.finfo(float).eps)
@@ -162,7 +166,10 @@ class ShapeMetric(Measure):
     def prepare(self, X: Any, name: str = "X") -> _Prepared:
         eps = _input_eps(X)
         X = check_matrix(X, name)
-        mean, U, s, V = centred_frame(X, name, eps)
+        # the frame is computed on the data brought to unit scale by a power of two (exact), so
+        # nothing over- or underflows at 1e-300 or near the float maximum; s is in those units
+        unit, e = to_unit_scale(X)
+        mean, U, s, V = centred_frame(unit, name, eps)
         n = X.shape[0]
         gains = np.ones_like(s)
         if self.alpha < 1.0:
@@ -180,7 +187,10 @@ class ShapeMetric(Measure):
         # Working at unit norm keeps data at any scale (1e-160 or 1e160) inside float64's range.
         spectrum = s * gains
         norm = frobenius_norm(spectrum)
-        return _Prepared(U * (spectrum / norm), mean, V * (gains / norm), norm)
+        data_norm = norm_in_data_units(norm, e, name, euclidean=self.score == "euclidean")
+        with np.errstate(under="ignore"):
+            to_coords = np.ldexp(V * (gains / norm), -e)
+        return _Prepared(U * (spectrum / norm), np.ldexp(mean, e), to_coords, data_norm)
 
     def compare(self, a: _Prepared, b: _Prepared) -> float:
         return float(self.compare_pairs([a], [b])[0])
@@ -196,8 +206,10 @@ class ShapeMetric(Measure):
             out = euclidean_from_cosine(norm_a, norm_b, nuc)
         for k in np.flatnonzero(nuc > NEAR_IDENTICAL):  # rare: recompute from the aligned residual
             A, BQ = _aligned(lefts[k].coords, rights[k].coords)
-            angle, euclid = distances_from_residual(A, BQ, lefts[k].norm, rights[k].norm)
-            out[k] = angle if self.score == "angular" else euclid
+            if self.score == "angular":
+                out[k] = distances_from_residual(A, BQ, 1.0, 1.0)[0]
+            else:
+                out[k] = distances_from_residual(A, BQ, lefts[k].norm, rights[k].norm)[1]
         return out
 
     def fit(self, X: Any, Y: Any) -> "ShapeAlignment":

@@ -84,7 +84,8 @@ def singular_values(M: np.ndarray) -> np.ndarray:
 
 def condition(sv: np.ndarray) -> np.ndarray:
     """``sigma_max / sigma_min`` of ascending singular values (inf where singular)."""
-    return np.divide(sv[:, -1], sv[:, 0], out=np.full(sv.shape[0], np.inf), where=sv[:, 0] > 0)
+    with np.errstate(over="ignore"):  # a condition number past float64's range is inf
+        return np.divide(sv[:, -1], sv[:, 0], out=np.full(sv.shape[0], np.inf), where=sv[:, 0] > 0)
 
 
 def resolvable(cond1: np.ndarray, cond2: np.ndarray, m: int) -> np.ndarray:
@@ -147,8 +148,20 @@ def bures_scaled(N1: np.ndarray, log_s1: np.ndarray, N2: np.ndarray, log_s2: np.
     h1, h2 = 0.5 * log_s1, 0.5 * log_s2
     top = np.maximum(h1, h2)
     D = np.exp(h1 - top)[:, None, None] * N1 - np.exp(h2 - top)[:, None, None] * (N2 @ (P @ Vt))
-    with np.errstate(over="ignore"):
-        return np.exp(top) * np.linalg.norm(D, axis=(-2, -1))
+    with np.errstate(over="ignore", divide="ignore"):  # inf past float64's range; the callers raise
+        return np.exp(top + np.log(np.linalg.norm(D, axis=(-2, -1))))
+
+
+def check_representable(d: np.ndarray, names: str, what: str) -> np.ndarray:
+    """``d`` if finite, else a ``ValueError`` naming the first point where ``what`` leaves float64's range."""
+    bad = ~np.isfinite(d)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"the {what} between {names} exceeds float64's range at point {i} ({int(bad.sum())} of "
+            f"{d.size} points); rescale them"
+        )
+    return d
 
 
 def eigvalsh(S: np.ndarray) -> np.ndarray:

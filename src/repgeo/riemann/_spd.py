@@ -51,8 +51,8 @@ def _factor(G: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
     try:
         R = K.chol_factor(Gn)
         failed = ~np.isfinite(R).all(axis=(-2, -1)) | ~(np.abs(np.diagonal(R, axis1=1, axis2=2)) > 0).all(axis=-1)
-    except np.linalg.LinAlgError:
-        R, failed = None, np.ones(len(G), dtype=bool)
+    except np.linalg.LinAlgError:  # the batched call fails as a whole: find the points that fail
+        R, failed = None, np.array([not _cholesky_succeeds(g) for g in Gn])
     if failed.any():
         check_psd(G, name, definite=True)  # indefinite: a specific message
         w = np.linalg.eigvalsh(Gn)
@@ -63,6 +63,14 @@ def _factor(G: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
             "Jacobians?); regularise with a ridge or drop those points"
         )
     return log_s, R
+
+
+def _cholesky_succeeds(G: np.ndarray) -> bool:
+    try:
+        np.linalg.cholesky(G)
+    except np.linalg.LinAlgError:
+        return False
+    return True
 
 
 def _pencil(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -254,7 +262,8 @@ def bures(G1: Any, G2: Any) -> np.ndarray | float:
     A, B, single = _pair(G1, G2)
     check_psd(A, "G1"), check_psd(B, "G2")
     (A, ls1), (B, ls2) = K.normalise(A, jacobian=False), K.normalise(B, jacobian=False)
-    return _out(K.bures_scaled(K.psd_root(A), ls1, K.psd_root(B), ls2), single)
+    d = K.bures_scaled(K.psd_root(A), ls1, K.psd_root(B), ls2)
+    return _out(K.check_representable(d, "G1 and G2", "Bures distance"), single)
 
 
 _DISPATCH = {
