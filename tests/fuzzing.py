@@ -202,8 +202,9 @@ class Raised:
         return any(n in self.bases for n in names)
 
 
-def _serve(conn) -> None:  # pragma: no cover - runs in the worker process
-    warnings.simplefilter("error", RuntimeWarning)  # silent overflow/invalid values fail
+def _serve(conn, strict: bool) -> None:  # pragma: no cover - runs in the worker process
+    # strict: silent overflow/invalid values fail; otherwise a warning passes as it would for a user
+    warnings.simplefilter("error" if strict else "ignore", RuntimeWarning)
     warnings.simplefilter("ignore", UserWarning)  # documented degeneracy warnings are allowed
     while True:
         msg = conn.recv()
@@ -217,16 +218,21 @@ def _serve(conn) -> None:  # pragma: no cover - runs in the worker process
 
 
 class Guard:
-    """Runs calls in a worker process with a time limit per call."""
+    """Runs calls in a worker process with a time limit per call.
 
-    def __init__(self, timeout: float = 20.0) -> None:
+    ``strict`` turns RuntimeWarnings into errors in the worker (the fuzz tests);
+    without it a call runs as in a user's session, where a warning does not stop it.
+    """
+
+    def __init__(self, timeout: float = 20.0, strict: bool = True) -> None:
         self.timeout = timeout
+        self.strict = strict
         self._ctx = multiprocessing.get_context("spawn")
         self._start()
 
     def _start(self) -> None:
         self._conn, child = self._ctx.Pipe()
-        self._proc = self._ctx.Process(target=_serve, args=(child,), daemon=True)
+        self._proc = self._ctx.Process(target=_serve, args=(child, self.strict), daemon=True)
         self._proc.start()
         child.close()
 

@@ -63,7 +63,7 @@ def _split_reps(reps: Any) -> tuple[list[str], list[Any]]:
             dup = sorted({lab for lab in labels if labels.count(lab) > 1})
             raise ValueError(f"reps has keys that are equal as strings ({dup}); labels must be distinct")
         return labels, list(reps.values())
-    if isinstance(reps, np.ndarray) or not isinstance(reps, Iterable):
+    if isinstance(reps, (np.ndarray, str, bytes)) or not isinstance(reps, Iterable):
         raise TypeError(
             "reps must be a sequence or dict of arrays (one per representation); "
             f"got {type(reps).__name__}"
