@@ -259,3 +259,14 @@ def test_pairwise_refuses_a_string():
     """pairwise("abc") compared the characters and talked about reps['0'] having 0 rows."""
     with pytest.raises(TypeError, match="reps must be a sequence or dict of arrays .* got str"):
         rg.pairwise("abc", "procrustes")
+
+
+# ----------------------------------------------------------------------------- iteration caps (item 9)
+
+
+def test_the_demo_training_loop_stops_on_divergence():
+    """The only iterative loop outside capacity/: a fixed step count (the cap) and now a NaN check."""
+    from repgeo.demo.msa import init_mlp, train_xor
+
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match="training diverged at step \\d+ .* lower lr=1000000.0"):
+        train_xor(init_mlp(8, rng=0), 1.0, steps=200, lr=1e6, rng=0)
