@@ -146,6 +146,15 @@ jacobian_shapes = st.one_of(
     st.tuples(sizes(1, 8), sizes(1, 5), sizes(1, 3)),
     st.tuples(sizes(1, 6), sizes(1, 4)),
 )
+def layout_shapes(ndims: tuple) -> st.SearchStrategy:
+    """Shapes for any input layout: mostly an allowed number of axes, sometimes one more or one fewer."""
+    wrong = sorted({d for n in ndims for d in (n - 1, n + 1) if d >= 1} - set(ndims))
+    def of(ndim: int) -> st.SearchStrategy:
+        return st.tuples(*[sizes(2, 8) if axis == 0 else sizes(1, 6) for axis in range(ndim)])
+    allowed = [of(n) for n in ndims] * 3
+    return st.one_of(*allowed, *[of(n) for n in wrong])
+
+
 #: Stacks of square matrices ``(n_points, m, m)``, sometimes non-square or one matrix.
 spd_shapes = st.one_of(
     st.integers(1, 6).flatmap(lambda m: st.tuples(sizes(1, 6), st.just(m), st.just(m))),
@@ -169,7 +178,7 @@ def related_pair(draw, shapes: st.SearchStrategy, feature_axis: int = -1):
     if how == "same_shape":
         return a, draw(specs(st.just(a.shape)))
     shape = list(a.shape)
-    if shape:
+    if -len(shape) <= feature_axis < len(shape):
         shape[feature_axis] = draw(sizes(1, 6))
     return a, draw(specs(st.just(tuple(shape))))
 

@@ -27,11 +27,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fuzzing import Guard, Raised, build, jacobian_shapes, matrix_shapes, related_pair, spd_shapes, spd_stack
+from fuzzing import Guard, Raised, build, jacobian_shapes, layout_shapes, matrix_shapes, related_pair, spd_shapes, spd_stack
 from repgeo._registry import registered
+from repgeo._validation import LAYOUTS
 from repgeo.riemann import SPD_DISTANCES, pullback_metric, spd_distance
 
 MEASURES = registered()
+#: Shapes by input layout; a layout without its own strategy gets a generic one from LAYOUTS.
 SHAPES = {"matrix": matrix_shapes, "jacobian": jacobian_shapes}
 #: A few hundred examples per function by default; the ``thorough`` profile (tests/conftest.py) sets 10,000.
 FUZZ = settings(
@@ -68,8 +70,9 @@ def check_outcome(out, bounds, arg_names):
 @given(data=st.data())
 def test_measure_survives_hostile_input(name, data, guard):
     m = MEASURES[name]
-    feature_axis = 1 if m.info.input == "jacobian" else -1
-    a, b = data.draw(related_pair(SHAPES[m.info.input], feature_axis), label="specs")
+    layout = LAYOUTS[m.info.input]
+    shapes = SHAPES[m.info.input] if m.info.input in SHAPES else layout_shapes(layout.ndim)
+    a, b = data.draw(related_pair(shapes, layout.feature_axis), label="specs")
     out = guard.call(m, build(a), build(b))
     if not isinstance(out, Raised):
         assert isinstance(out, float), f"returned {type(out).__name__}, not float"

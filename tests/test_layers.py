@@ -22,9 +22,10 @@ SRC = Path(__file__).parents[1] / "src" / "repgeo"
 #: Lowest first.  Units on one line form a layer and may not import each other.
 LAYERS = [
     {"_version", "_warnings"},
-    {"_validation", "_linalg"},
+    {"_linalg"},
+    {"_validation"},  # rescales by powers of two (_linalg) before checking variation
     {"_measure"},
-    {"_registry"},
+    {"_registry", "_store"},
     {"riemann", "capacity", "dynamics", "datasets"},  # numerical families: arrays in, arrays out
     {"measures"},  # the registered measures, built on the families
     {"pairwise", "embed"},  # engines over many representations
