@@ -188,4 +188,5 @@ class RSA(Measure):
         from scipy.stats import kendalltau
 
         tau_b = kendalltau(a.vector, b.vector, variant="b").statistic
-        return float(tau_b * np.sqrt((n0 - a.ties) * (n0 - b.ties)) / n0)
+        # |tau_a| <= 1 in exact arithmetic: only rounding can leave the bounds, so clip
+        return float(np.clip(tau_b * np.sqrt((n0 - a.ties) * (n0 - b.ties)) / n0, -1.0, 1.0))
