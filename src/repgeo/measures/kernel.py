@@ -67,15 +67,16 @@ def _self_norm(value: float, error: float, name: str, hsic: str) -> float:
     travel silently into an all-pairs matrix and everything computed from it.
     """
     if not value > 1000.0 * error:
-        hint = (
-            "; the biased estimator (hsic='biased') is defined for these data"
-            if hsic == "unbiased"
-            else ""
-        )
+        if hsic == "unbiased":
+            why = (
+                f"{name} has too few distinct samples, or its variation sits on one or two samples "
+                "(the biased estimator, hsic='biased', is defined for such data)"
+            )
+        else:
+            why = f"the kernel is constant over {name} to working precision at this data scale (choose sigma or gamma)"
         raise ValueError(
             f"the {hsic} HSIC of {name} with itself is {value:.3g}, which is not reliably positive "
-            f"(within 1000 rounding errors, {1000.0 * error:.2g}, of zero), so CKA cannot be normalised: "
-            f"{name} has too few distinct samples, or its variation sits on one or two samples{hint}"
+            f"(within 1000 rounding errors, {1000.0 * error:.2g}, of zero), so CKA cannot be normalised: {why}"
         )
     return float(np.sqrt(value))
 
@@ -328,7 +329,7 @@ class KernelCKA(Measure):
 
     def gram(self, X: np.ndarray, name: str = "X") -> np.ndarray:
         """The kernel matrix of a validated representation."""
-        from sklearn.metrics.pairwise import polynomial_kernel, rbf_kernel  # sklearn.metrics is slow to import
+        from sklearn.metrics.pairwise import polynomial_kernel  # sklearn.metrics is slow to import
 
         # centred at unit scale (a power-of-two rescaling, exact): no overflow near the float maximum
         unit, e0 = to_unit_scale(X)
@@ -336,9 +337,9 @@ class KernelCKA(Measure):
         Xc, e1 = to_unit_scale(unit - unit.mean(axis=0))
         if self.kernel == "rbf":
             # pdist stays finite at any data scale; a fixed bandwidth is rescaled with the data
-            if self.sigma is None:
-                from scipy.spatial.distance import pdist  # imported on use: scipy.spatial is slow to import
+            from scipy.spatial.distance import pdist, squareform  # imported on use: scipy.spatial is slow to import
 
+            if self.sigma is None:
                 dists = pdist(Xc)
                 dists = dists[dists > 0]
                 if dists.size == 0:
@@ -347,15 +348,15 @@ class KernelCKA(Measure):
             else:
                 with np.errstate(under="ignore", over="ignore"):
                     sigma = float(np.ldexp(self.sigma, -(e0 + e1)))
-            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-                Z = Xc / sigma
-            if not (sigma > 0 and np.isfinite(Z).all()):
+            if not sigma > 0:
                 raise ValueError(
                     f"sigma={self.sigma!r} is too small for the spread of {name} (largest centred |entry| "
                     f"about 2**{e0 + e1}): every kernel entry off the diagonal underflows"
                 )
-            # exp(-|x - y|^2 / (2 sigma^2)) on X / sigma: no overflow of 1 / sigma^2 at tiny scales
-            return rbf_kernel(Z, gamma=0.5)
+            # exp(-(|x - y| / sigma)^2 / 2) from distances of the unit-scale data: no cancellation
+            # (as in |x|^2 + |y|^2 - 2 <x, y>), and a ratio past float64's range is exp(-inf) = 0
+            with np.errstate(over="ignore", under="ignore"):
+                return np.exp(-0.5 * squareform(pdist(Xc) / sigma) ** 2)
         with np.errstate(over="ignore", invalid="ignore"):  # this kernel depends on the scale: back to data units
             Xc = np.ldexp(Xc, e0 + e1)
             K = polynomial_kernel(Xc, degree=self.degree, gamma=self.gamma, coef0=self.coef0)
