@@ -270,3 +270,17 @@ def test_the_demo_training_loop_stops_on_divergence():
 
     with np.errstate(all="ignore"), pytest.raises(ValueError, match="training diverged at step \\d+ .* lower lr=1000000.0"):
         train_xor(init_mlp(8, rng=0), 1.0, steps=200, lr=1e6, rng=0)
+
+
+@pytest.mark.parametrize(
+    "name", ["procrustes", "cca", "shape", "permutation", "linear_cka", "linear_cka_unbiased", "kernel_cka", "rsa_euclidean"]
+)
+@pytest.mark.parametrize("edge", [np.finfo(float).max, -1e300, 1e-300])
+def test_a_constant_column_changes_nothing_at_any_scale(name, edge):
+    """A constant column is removed by centring: the value must not move, even when the column sits
+    at the float maximum (found by the thorough fuzz run: a global rescaling pushed the other columns
+    into the subnormal range and the whitening overflowed)."""
+    rng = np.random.default_rng(4)
+    X, Y = rng.standard_normal((12, 3)), rng.standard_normal((12, 2))
+    m = rg.get_measure(name)
+    assert m(np.c_[X, np.full(12, edge)], Y) == pytest.approx(m(X, Y), rel=1e-12, abs=1e-14)

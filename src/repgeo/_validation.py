@@ -15,7 +15,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ._linalg import to_unit_scale
 
 __all__ = [
     "LAYOUTS",
@@ -212,7 +211,7 @@ def non_constant_columns(X: np.ndarray, name: str, *, rtol: float = 1e-12) -> No
     below that, fewer than about 3.6 significant digits of its variation survive
     float64 rounding (``X + 1e16`` keeps only the rounding of ``X``'s variation),
     and every measure that centres the data would compare rounding noise.  The
-    check runs on the data brought to unit scale by a power of two, so it
+    check runs on each column brought to unit scale by a power of two, so it
     neither overflows near the float maximum nor underflows at ``1e-300``.
 
     Examples
@@ -226,7 +225,8 @@ def non_constant_columns(X: np.ndarray, name: str, *, rtol: float = 1e-12) -> No
     ...
     ValueError: X is constant to working precision: ...
     """
-    unit, _ = to_unit_scale(X)
+    top = np.abs(X).max(axis=0)
+    unit = np.ldexp(X, -np.frexp(top)[1])  # each column at unit scale by its own power of two: exact
     spread = np.ptp(unit, axis=0)
     size = np.abs(unit).max(axis=0)
     if (spread > rtol * size).any():
@@ -261,7 +261,7 @@ def norm_in_data_units(unit_norm: float, exponent: int, name: str, *, euclidean:
     >>> norm_in_data_units(0.75, 1024, "X", euclidean=True)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: X has a norm of about 1.3e+308 after centring, ...
+    ValueError: X has a norm of about 1.35e+308 after centring, ...
     """
     with np.errstate(over="ignore"):
         norm = float(np.ldexp(unit_norm, exponent))

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._linalg import angular_from_cosine, to_unit_scale
+from .._linalg import angular_from_cosine, centre_columns
 from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._validation import check_choice, check_in_range, check_matrix, check_positive_int, non_constant_columns
@@ -155,10 +155,9 @@ class LinearCKA(Measure):
 
     def prepare(self, X: Any, name: str = "X") -> _LinearPrepared:
         X = check_matrix(X, name, min_samples=4 if self.hsic == "unbiased" else 3)
-        unit, _ = to_unit_scale(X)  # CKA ignores the scale; exact, and no overflow when centring
-        non_constant_columns(unit, name)
-        Xc = unit - unit.mean(axis=0)
-        Xc = Xc / float(np.abs(Xc).max())  # unit scale keeps (X^T X)^2 inside float64's range
+        non_constant_columns(X, name)
+        # CKA ignores the scale: centred at unit scale (exact), which keeps (X^T X)^2 inside float64's range
+        Xc, _, _ = centre_columns(X)
         n, p = Xc.shape
         if p > n:  # same Gram matrix, fewer columns
             U, s, _ = np.linalg.svd(Xc, full_matrices=False)
@@ -331,10 +330,9 @@ class KernelCKA(Measure):
         """The kernel matrix of a validated representation."""
         from sklearn.metrics.pairwise import polynomial_kernel  # sklearn.metrics is slow to import
 
-        # centred at unit scale (a power-of-two rescaling, exact): no overflow near the float maximum
-        unit, e0 = to_unit_scale(X)
-        non_constant_columns(unit, name)
-        Xc, e1 = to_unit_scale(unit - unit.mean(axis=0))
+        # centred at unit scale (powers of two, exact): no overflow near the float maximum
+        non_constant_columns(X, name)
+        Xc, e, _ = centre_columns(X)
         if self.kernel == "rbf":
             # pdist stays finite at any data scale; a fixed bandwidth is rescaled with the data
             from scipy.spatial.distance import pdist, squareform  # imported on use: scipy.spatial is slow to import
@@ -347,23 +345,23 @@ class KernelCKA(Measure):
                 sigma = self.sigma_scale * float(np.median(dists))
             else:
                 with np.errstate(under="ignore", over="ignore"):
-                    sigma = float(np.ldexp(self.sigma, -(e0 + e1)))
+                    sigma = float(np.ldexp(self.sigma, -(e)))
             if not sigma > 0:
                 raise ValueError(
                     f"sigma={self.sigma!r} is too small for the spread of {name} (largest centred |entry| "
-                    f"about 2**{e0 + e1}): every kernel entry off the diagonal underflows"
+                    f"about 2**{e}): every kernel entry off the diagonal underflows"
                 )
             # exp(-(|x - y| / sigma)^2 / 2) from distances of the unit-scale data: no cancellation
             # (as in |x|^2 + |y|^2 - 2 <x, y>), and a ratio past float64's range is exp(-inf) = 0
             with np.errstate(over="ignore", under="ignore"):
                 return np.exp(-0.5 * squareform(pdist(Xc) / sigma) ** 2)
         with np.errstate(over="ignore", invalid="ignore"):  # this kernel depends on the scale: back to data units
-            Xc = np.ldexp(Xc, e0 + e1)
+            Xc = np.ldexp(Xc, e)
             K = polynomial_kernel(Xc, degree=self.degree, gamma=self.gamma, coef0=self.coef0)
         if not np.isfinite(K).all():
             raise ValueError(
                 f"the polynomial kernel of {name} overflows (largest centred |entry| about "
-                f"2**{e0 + e1}); this kernel depends on the data's scale: rescale the data or pass gamma"
+                f"2**{e}); this kernel depends on the data's scale: rescale the data or pass gamma"
             )
         return K
 

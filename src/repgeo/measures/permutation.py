@@ -12,8 +12,8 @@ from .._linalg import (
     angular_from_cosine,
     distances_from_residual,
     euclidean_from_cosine,
+    centre_columns,
     frobenius_norm,
-    to_unit_scale,
 )
 from .._measure import Measure, MeasureInfo
 from .._registry import register
@@ -87,9 +87,8 @@ class PermutationMetric(Measure):
 
     def prepare(self, X: Any, name: str = "X") -> _Prepared:
         X = check_matrix(X, name)
-        unit, e = to_unit_scale(X)  # exact; nothing over- or underflows at 1e-300 or near the float maximum
-        non_constant_columns(unit, name)
-        Xc = unit - unit.mean(axis=0)
+        non_constant_columns(X, name)
+        Xc, e, _ = centre_columns(X)  # at unit scale (exact): no over- or underflow at any data scale
         norm = frobenius_norm(Xc)
         return _Prepared(Xc / norm, norm_in_data_units(norm, e, name, euclidean=self.score == "euclidean"))
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._measure import Measure, MeasureInfo
 from .._registry import register
-from .._linalg import to_unit_scale
+from .._linalg import centre_columns, to_unit_scale
 from .._validation import check_choice, check_matrix, non_constant_columns
 
 __all__ = ["RSA", "rdm", "RDM_METRICS", "RDM_COMPARISONS"]
@@ -162,9 +162,11 @@ class RSA(Measure):
         X = check_matrix(X, name)
         # every comparison ignores the RDM's scale: bring the data near unit scale, so squared
         # distances stay inside float64's range, by a power of two (exact: ties stay ties)
-        unit, _ = to_unit_scale(X)
         if "translation" in self.info.invariances:  # as for every measure that ignores offsets
-            non_constant_columns(unit, name)
+            non_constant_columns(X, name)
+            unit, _, _ = centre_columns(X)  # per-column scaling: a huge constant column costs no digits
+        else:
+            unit, _ = to_unit_scale(X)
         vec = rdm(unit, self.rdm, condensed=True, name=name)
         if np.ptp(vec) <= 1e-12 * max(float(np.abs(vec).max()), 1e-300):
             raise ValueError(f"the {self.rdm} RDM of {name} is constant; its correlation with another RDM is undefined")

@@ -15,8 +15,8 @@ from .._linalg import (
     distances_from_residual,
     euclidean_from_cosine,
     frobenius_norm,
+    centre_columns,
     nuclear_norms,
-    to_unit_scale,
 )
 from .._measure import Measure, MeasureInfo
 from .._registry import register
@@ -166,10 +166,11 @@ class ShapeMetric(Measure):
     def prepare(self, X: Any, name: str = "X") -> _Prepared:
         eps = _input_eps(X)
         X = check_matrix(X, name)
-        # the frame is computed on the data brought to unit scale by a power of two (exact), so
-        # nothing over- or underflows at 1e-300 or near the float maximum; s is in those units
-        unit, e = to_unit_scale(X)
-        mean, U, s, V = centred_frame(unit, name, eps)
+        # the frame is computed on the centred data brought to unit scale by powers of two (exact),
+        # so nothing over- or underflows at 1e-300 or near the float maximum; s is in those units
+        non_constant_columns(X, name)
+        centred, e, mean = centre_columns(X)
+        _, U, s, V = centred_frame(centred, name, eps)
         n = X.shape[0]
         gains = np.ones_like(s)
         if self.alpha < 1.0:
@@ -190,7 +191,7 @@ class ShapeMetric(Measure):
         data_norm = norm_in_data_units(norm, e, name, euclidean=self.score == "euclidean")
         with np.errstate(under="ignore"):
             to_coords = np.ldexp(V * (gains / norm), -e)
-        return _Prepared(U * (spectrum / norm), np.ldexp(mean, e), to_coords, data_norm)
+        return _Prepared(U * (spectrum / norm), mean, to_coords, data_norm)
 
     def compare(self, a: _Prepared, b: _Prepared) -> float:
         return float(self.compare_pairs([a], [b])[0])
