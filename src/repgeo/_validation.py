@@ -10,7 +10,7 @@ Measures call these helpers in ``prepare`` and trust prepared inputs in
 from __future__ import annotations
 
 import numbers
-from typing import Any, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -28,6 +28,7 @@ __all__ = [
     "check_same_points",
     "check_psd",
     "check_shape",
+    "as_labelled",
 ]
 
 #: Minimum ndim-dependent layouts understood by ``as_float_array``.
@@ -338,3 +339,32 @@ def check_shape(value: np.ndarray, name: str, shapes: Sequence[tuple], meaning: 
         listed = " or ".join(str(tuple(s)) for s in shapes)
         raise ValueError(f"{name} must have shape {listed} ({meaning}); got shape {tuple(value.shape)}")
     return value
+
+
+def as_labelled(reps: Any, name: str, *, minimum: int = 1) -> tuple[list[str], list[Any]]:
+    """Labels and arrays of a sequence or dict of representations, in order.
+
+    Dict keys become the labels (as strings, which must be distinct); a
+    sequence is labelled ``"0"``, ``"1"``, ...
+
+    Examples
+    --------
+    >>> as_labelled([np.zeros((3, 2))], "reps", minimum=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: reps must hold at least 2 representations; got 1
+    """
+    if isinstance(reps, Mapping):
+        labels = [str(k) for k in reps]
+        if len(set(labels)) < len(labels):
+            dup = sorted({lab for lab in labels if labels.count(lab) > 1})
+            raise ValueError(f"{name} has keys that are equal as strings ({dup}); labels must be distinct")
+        arrays = list(reps.values())
+    elif isinstance(reps, (np.ndarray, str, bytes)) or not isinstance(reps, Iterable) or hasattr(reps, "detach"):
+        raise TypeError(f"{name} must be a sequence or dict of arrays (one per representation); got {_describe(reps)}")
+    else:
+        arrays = list(reps)
+        labels = [str(i) for i in range(len(arrays))]
+    if len(arrays) < minimum:
+        raise ValueError(f"{name} must hold at least {minimum} representations; got {len(arrays)}")
+    return labels, arrays
