@@ -20,7 +20,7 @@ import numpy as np
 import scipy.optimize
 
 from .._measure import Measure, MeasureInfo
-from .._validation import check_in_range, check_matrix
+from .._validation import check_in_range, check_matrix, non_constant_columns
 from ..riemann._kernels import RESOLUTION
 from ..riemann._spd import generalized_eigvalsh
 from ._base import Space, psd_factor
@@ -137,12 +137,10 @@ class AIRMSpace(Space):
 
     def prepare(self, X: Any, name: str = "X") -> _SPDPoint:
         X = check_matrix(X, name)
+        non_constant_columns(X, name)
         n = X.shape[0]
         Z = restrict(X)
-        top = float(np.abs(Z).max())
-        if not top > 0:
-            raise ValueError(f"{name} is constant over samples (its centred Gram matrix is zero); nothing to compare")
-        _, e = np.frexp(top)
+        _, e = np.frexp(np.abs(Z).max())
         Zs = np.ldexp(Z, -int(e))  # exact rescaling: the Gram matrix of data near 1e300 stays finite
         G = Zs @ Zs.T
         log_d = 2 * int(e) * np.log(2.0) + np.log(G.diagonal().max())
@@ -163,8 +161,9 @@ class AIRMSpace(Space):
                     f"use space=paths.AIRMSpace(ridge=r) with r > 0 (the mean eigenvalue here is {mean:.3g}; "
                     "around 1e-3 of it is a common choice), or more features than samples"
                 )
+            cond = w[-1] / w[0] if w[0] > 0 else np.inf
             raise ValueError(
-                f"{name}'s regularised Gram matrix has condition {w[-1] / max(w[0], np.finfo(float).tiny):.3g} "
+                f"{name}'s regularised Gram matrix has condition {cond:.3g} "
                 f"with ridge={self.ridge:g}, too large to resolve in float64 (the ridge is negligible at this "
                 "data scale); use a larger ridge"
             )

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._validation import as_float_array, as_labelled, check_choice, check_in_range, check_matched_rows
 from ._airm import AIRMSpace
-from ._base import Projection, Space, vector_angle
+from ._base import Projection, Space
 from ._cka import CKASpace
 from ._procrustes import AngularSpace, BuresSpace
 
@@ -165,7 +165,7 @@ def angle_at(space: Space, a: Any, b: Any, c: Any, names: tuple[str, str, str] =
             raise ValueError(
                 f"{nm} and {names[1]} are the same point (distance {d:.3g}); the angle at {names[1]} is undefined"
             )
-    return vector_angle(space.log(b, a), space.log(b, c))
+    return space.angle_between(b, space.log(b, a), space.log(b, c))
 
 
 def angle(A: Any, B: Any, C: Any, *, space: str | Space = "angular") -> float:

@@ -83,6 +83,10 @@ class Space:
     def check_tangent(self, a: Any, V: np.ndarray, name: str) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def angle_between(self, b: Any, U: np.ndarray, V: np.ndarray) -> float:
+        """Angle between two non-zero tangent vectors at ``b``."""
+        return vector_angle(U, V)
+
     def same_point(self, a: Any, b: Any, d: float) -> bool:
         """Whether two points are equal to working precision (the angle between them is then undefined)."""
         return d <= 1e-12

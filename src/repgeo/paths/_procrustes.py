@@ -25,7 +25,7 @@ import numpy as np
 from .._linalg import nuclear_norms, procrustes_align
 from .._measure import Measure
 from ..measures.shape import ShapeMetric
-from ._base import MAX_ITER, Space, pad_to, stationary_on_segment
+from ._base import MAX_ITER, Space, pad_to, stationary_on_segment, vector_angle
 
 __all__ = ["AngularSpace", "BuresSpace", "PathConvergenceWarning"]
 
@@ -73,6 +73,24 @@ class _ProcrustesSpace(Space):
 
     def same_point(self, a: Any, b: Any, d: float) -> bool:
         return d <= 1e-12 * max(self._scale(a), self._scale(b))
+
+    def angle_between(self, b: Any, U: np.ndarray, V: np.ndarray) -> float:
+        """The angle, minimised over the rotations that fix ``b`` (its isotropy group).
+
+        When ``b`` has rank ``r`` below the common width ``w``, rotations of
+        the last ``w - r`` (zero) columns fix ``b``, and the log maps towards
+        two other points are each determined only up to such a rotation.
+        The angle between the two geodesics is the smallest angle between
+        their lifts: the extra columns of ``V`` are rotated onto those of
+        ``U`` by the polar factor of ``U_extra^T V_extra``.
+        """
+        w = max(U.shape[1], V.shape[1])
+        U, V = pad_to(U, w), pad_to(V, w)
+        r = b.coords.shape[1]
+        if w - r > 0:
+            P_, _, Qt = np.linalg.svd(U[:, r:].T @ V[:, r:])
+            V = np.hstack([V[:, :r], V[:, r:] @ (Qt.T @ P_.T)])
+        return vector_angle(U, V)
 
     def _direction(self, a: Any, b: Any) -> tuple[np.ndarray, np.ndarray, float]:
         """``A`` (padded), the unit horizontal direction towards ``b`` and the angle (sphere only)."""
