@@ -184,6 +184,19 @@ def _probabilities(params: list, h: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def _gradients(params: list, X: np.ndarray, onehot: np.ndarray, residual: bool) -> list:
+    """Gradients of the mean cross-entropy with respect to every ``[W, b]`` (backpropagation)."""
+    states, pre = _forward(params, X, residual)
+    grad_out = (_probabilities(params, states[-1]) - onehot) / len(X)
+    grads = [[states[-1].T @ grad_out, grad_out.sum(axis=0)]]
+    g = grad_out @ params[-1][0].T
+    for k in range(len(params) - 2, -1, -1):  # back through the hidden layers
+        gz = g * (pre[k] > 0)
+        grads.append([states[k].T @ gz, gz.sum(axis=0)])
+        g = gz @ params[k][0].T + (g if residual and k > 0 else 0.0)
+    return grads[::-1]
+
+
 def train_digit_mlp(
     *,
     residual: bool,
@@ -235,15 +248,7 @@ def train_digit_mlp(
     m = [[np.zeros_like(p) for p in layer] for layer in params]
     v = [[np.zeros_like(p) for p in layer] for layer in params]
     for step in range(1, epochs + 1):
-        states, pre = _forward(params, X_tr, residual)
-        grad_out = (_probabilities(params, states[-1]) - onehot) / len(X_tr)
-        grads = [[states[-1].T @ grad_out, grad_out.sum(axis=0)]]
-        g = grad_out @ params[-1][0].T
-        for k in range(len(params) - 2, -1, -1):  # back through the hidden layers
-            gz = g * (pre[k] > 0)
-            grads.append([states[k].T @ gz, gz.sum(axis=0)])
-            g = gz @ params[k][0].T + (g if residual and k > 0 else 0.0)
-        grads.reverse()
+        grads = _gradients(params, X_tr, onehot, residual)
         for layer, grad, mm, vv in zip(params, grads, m, v):
             for j in range(2):
                 mm[j] = 0.9 * mm[j] + 0.1 * grad[j]
