@@ -29,6 +29,7 @@ __all__ = [
     "check_psd",
     "check_shape",
     "as_labelled",
+    "check_symmetric_matrix",
 ]
 
 #: Minimum ndim-dependent layouts understood by ``as_float_array``.
@@ -368,3 +369,21 @@ def as_labelled(reps: Any, name: str, *, minimum: int = 1) -> tuple[list[str], l
     if len(arrays) < minimum:
         raise ValueError(f"{name} must hold at least {minimum} representations; got {len(arrays)}")
     return labels, arrays
+
+
+def check_symmetric_matrix(V: np.ndarray, name: str, n: int, meaning: str) -> np.ndarray:
+    """Require a symmetric ``(n, n)`` matrix (up to rounding) and return its symmetric part.
+
+    Examples
+    --------
+    >>> check_symmetric_matrix(np.triu(np.ones((2, 2))), "V", 2, "a tangent vector")
+    Traceback (most recent call last):
+    ...
+    ValueError: V must be symmetric (a tangent vector); the largest asymmetry |V - V^T| is 1
+    """
+    if V.shape != (n, n):
+        raise ValueError(f"{name} must be a symmetric ({n}, {n}) matrix ({meaning}); got shape {V.shape}")
+    asym = float(np.abs(V - V.T).max())
+    if asym > 1e-8 * max(float(np.abs(V).max()), np.finfo(float).tiny):
+        raise ValueError(f"{name} must be symmetric ({meaning}); the largest asymmetry |V - V^T| is {asym:.3g}")
+    return 0.5 * (V + V.T)

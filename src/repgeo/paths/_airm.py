@@ -20,7 +20,7 @@ import numpy as np
 import scipy.optimize
 
 from .._measure import Measure, MeasureInfo
-from .._validation import check_in_range, check_matrix, non_constant_columns
+from .._validation import check_in_range, check_matrix, check_symmetric_matrix, non_constant_columns
 from ..riemann._kernels import RESOLUTION
 from ..riemann._spd import generalized_eigvalsh
 from ._base import Space, psd_factor
@@ -208,15 +208,7 @@ class AIRMSpace(Space):
 
     def check_tangent(self, a: _SPDPoint, V: np.ndarray, name: str) -> np.ndarray:
         n = a.M.shape[0] + 1
-        if V.shape != (n, n):
-            raise ValueError(
-                f"{name} must be a symmetric ({n}, {n}) matrix (a tangent vector of the airm space at a "
-                f"point with {n} samples); got shape {V.shape}"
-            )
-        asym = float(np.abs(V - V.T).max())
-        if asym > 1e-8 * max(float(np.abs(V).max()), np.finfo(float).tiny):
-            raise ValueError(f"{name} must be symmetric; the largest asymmetry |V - V^T| is {asym:.3g}")
-        return 0.5 * (V + V.T)
+        return check_symmetric_matrix(V, name, n, f"a tangent vector of the airm space at a point with {n} samples")
 
     def exp(self, a: _SPDPoint, V: np.ndarray, name: str = "V") -> np.ndarray:
         W = restrict(restrict(V).T)

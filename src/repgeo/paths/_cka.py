@@ -17,6 +17,7 @@ import numpy as np
 
 from .._linalg import NEAR_IDENTICAL, angular_from_cosine
 from .._measure import Measure
+from .._validation import check_symmetric_matrix
 from ..measures.kernel import AngularCKA, LinearCKA
 from ._base import Space, psd_factor, stationary_on_segment
 
@@ -88,15 +89,7 @@ class CKASpace(Space):
 
     def check_tangent(self, a: Any, V: np.ndarray, name: str) -> np.ndarray:
         n = a.feats.shape[0]
-        if V.shape != (n, n):
-            raise ValueError(
-                f"{name} must be a symmetric ({n}, {n}) matrix (a tangent vector of the cka space at a "
-                f"point with {n} samples); got shape {V.shape}"
-            )
-        asym = float(np.abs(V - V.T).max())
-        if asym > 1e-8 * max(float(np.abs(V).max()), np.finfo(float).tiny):
-            raise ValueError(f"{name} must be symmetric; the largest asymmetry |V - V^T| is {asym:.3g}")
-        return 0.5 * (V + V.T)
+        return check_symmetric_matrix(V, name, n, f"a tangent vector of the cka space at a point with {n} samples")
 
     def exp(self, a: Any, V: np.ndarray, name: str = "V") -> np.ndarray:
         P = _gram(a)
