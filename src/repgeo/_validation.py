@@ -10,11 +10,14 @@ Measures call these helpers in ``prepare`` and trust prepared inputs in
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 __all__ = [
+    "LAYOUTS",
+    "Layout",
     "as_float_array",
     "check_matrix",
     "check_matched_rows",
@@ -32,13 +35,38 @@ __all__ = [
     "check_symmetric_matrix",
 ]
 
-#: Minimum ndim-dependent layouts understood by ``as_float_array``.
-_LAYOUTS = {
-    "matrix": ("(n_samples, n_features)", 2),
-    "trajectory": ("(n_time, n_features) or (n_trials, n_time, n_features)", (2, 3)),
-    "stochastic": ("(n_samples, n_repeats, n_features)", 3),
-    "conv": ("(n_samples, height, width, channels)", 4),
-    "jacobian": ("(n_points, n_features, n_inputs)", 3),
+@dataclass(frozen=True)
+class Layout:
+    """How one input kind is laid out.
+
+    Attributes
+    ----------
+    shape : str
+        The axes, as error messages spell them.
+    ndim : tuple of int
+        Allowed numbers of dimensions.
+    feature_axis : int
+        The axis of units (features, channels): the axis that the invariances of
+        :data:`repgeo._measure.INVARIANCES` act on.
+    matched_axis : int or None
+        The axis whose entries two compared inputs must share (matched samples,
+        conditions, images or input points); ``None`` when inputs need not be
+        matched (two systems' trajectories are compared by their dynamics).
+    """
+
+    shape: str
+    ndim: tuple
+    feature_axis: int
+    matched_axis: int | None
+
+
+#: The input kinds a measure may declare in ``MeasureInfo.input`` (DESIGN.md section 1).
+LAYOUTS = {
+    "matrix": Layout("(n_samples, n_features)", (2,), -1, 0),
+    "trajectory": Layout("(n_time, n_features) or (n_trials, n_time, n_features)", (2, 3), -1, None),
+    "stochastic": Layout("(n_samples, n_repeats, n_features)", (3,), -1, 0),
+    "conv": Layout("(n_samples, height, width, channels)", (4,), -1, 0),
+    "jacobian": Layout("(n_points, n_features, n_inputs)", (3,), 1, 0),
 }
 
 
@@ -87,7 +115,7 @@ def as_float_array(
     """
     described = None
     if layout is not None:
-        described, ndim = _LAYOUTS[layout]
+        described, ndim = LAYOUTS[layout].shape, LAYOUTS[layout].ndim
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
         value = value.detach().cpu().numpy()
     if isinstance(value, (str, bytes)) or value is None:

@@ -4,15 +4,15 @@ from .kernel import AngularCKA, KernelCKA, LinearCKA
 from .msa import MSA
 from .permutation import PermutationMetric
 from .rsa import RSA, rdm
-from .shape import RepresentationWarning, ShapeAlignment, ShapeMetric
+from .shape import ShapeAlignment, ShapeMetric
 
 __all__ = [
     "AngularCKA",
     "KernelCKA",
     "LinearCKA",
+    "MSA",
     "PermutationMetric",
     "RSA",
-    "RepresentationWarning",
     "ShapeAlignment",
     "ShapeMetric",
     "rdm",

@@ -21,14 +21,11 @@ from .._linalg import (
 from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._validation import check_choice, check_in_range, check_matrix, non_constant_columns
+from .._warnings import RepresentationWarning
 
-__all__ = ["ShapeMetric", "ShapeAlignment", "RepresentationWarning"]
+__all__ = ["ShapeMetric", "ShapeAlignment"]
 
 _WILLIAMS = "Williams, Kunz, Kornblith & Linderman (2021). Generalized shape metrics on neural representations. NeurIPS."
-
-
-class RepresentationWarning(UserWarning):
-    """A representation is valid but degenerate for the requested measure."""
 
 
 @dataclass(frozen=True)
@@ -145,7 +142,7 @@ class ShapeMetric(Measure):
         check_in_range(self.ridge, "ridge", 0.0, np.inf, high_open=True)
 
     @property
-    def info(self) -> MeasureInfo:  # type: ignore[override]
+    def info(self) -> MeasureInfo:
         angular = self.score == "angular"
         inv = {"translation", "orthogonal", "permutation"}
         if angular:
