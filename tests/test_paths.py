@@ -508,6 +508,17 @@ def test_gram_airm_measure_through_the_pairwise_engine(xyz):
     assert m(X @ Q + 3.0, Y) == pytest.approx(m(X, Y), rel=1e-10)
 
 
+def test_gram_airm_keeps_the_measure_contract():
+    # an absolute ridge makes the value depend on the data's scale (not homogeneous): by design
+    rg.testing.check_measure(P.GramAIRM(RIDGE), skip=["extreme_scales"])
+
+    def wide(measure, rng, like=None):  # ridge 0 needs rank n - 1: more features than samples
+        return rng.standard_normal((12 if like is None else like.shape[0], int(rng.integers(14, 20))))
+
+    # near_duplicates draws its own (n > p) data, singular without a ridge
+    rg.testing.check_measure(P.GramAIRM(0.0), draw=wide, skip=["near_duplicates"])
+
+
 # ----------------------------------------------------------------------------- fuzzing
 
 

@@ -27,7 +27,7 @@ def test_paths_draws_one_line_per_network_at_the_embedded_layers(tmp_path):
         "detour": [X, rng.standard_normal((40, 5)), Y],
     }
     target = np.eye(4)[np.arange(40) % 4]
-    ax = rg.plot.paths(nets, space="cka", target=target)
+    ax = rg.plot.paths(nets, measure=rg.paths.get_space("cka").measure, target=target)
     lines = ax.get_lines()
     assert [line.get_label() for line in lines] == ["straight", "detour"]
     assert all(len(line.get_xdata()) == 3 for line in lines)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_labelled, check_matched_rows
-from ..measures.shape import RepresentationWarning
+from .._warnings import RepresentationWarning
 from ._api import angle_at, get_space
 from ._base import Space
 
