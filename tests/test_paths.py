@@ -559,6 +559,22 @@ def test_fuzz_scales_and_ranks(seed, n, p, q, exponent, kind, space):
 
 
 @_FUZZ
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    exponent=st.integers(-300, 300),
+    kind=st.sampled_from(["full", "low_rank", "repeated_columns"]),
+    space=st.sampled_from(["angular", "cka", "bures"]),
+)
+def test_fuzz_angles_and_projections_are_scale_free(seed, exponent, kind, space):
+    A, B, C = _data(seed, 10, 4, kind), _data(seed + 1, 10, 5, "full"), _data(seed + 2, 10, 3, "full")
+    s = 10.0**exponent
+    assert P.angle(s * A, s * B, s * C, space=space) == pytest.approx(P.angle(A, B, C, space=space), abs=1e-9)
+    res, res_s = P.project(C, A, B, space=space), P.project(s * C, s * A, s * B, space=space)
+    assert res_s.t == pytest.approx(res.t, abs=1e-7)
+    assert np.isfinite(res_s.point).all() and np.isfinite(res_s.distance)
+
+
+@_FUZZ
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(4, 9), exponent=st.integers(-300, 300))
 def test_fuzz_airm_scales(seed, n, exponent):
     X, Y = _data(seed, n, n + 2, "full"), _data(seed + 1, n, n + 3, "full")

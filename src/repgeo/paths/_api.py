@@ -102,7 +102,10 @@ def log(X: Any, Y: Any, *, space: str | Space = "angular") -> np.ndarray:
     vector at ``X``'s principal-coordinate representative; ``"cka"`` -- a
     symmetric ``(n, n)`` matrix tangent to the sphere; ``"airm"`` -- the
     whitened symmetric ``(n, n)`` matrix ``log(A^{-1/2} B A^{-1/2})``.  In
-    each, the Frobenius inner product is the Riemannian one.
+    each, the Frobenius inner product is the Riemannian one.  In the
+    Procrustes spaces, when ``Y`` has more dimensions than ``X``'s rank, the
+    columns beyond that rank are determined only up to a rotation (which
+    leaves ``X`` fixed); :func:`angle` takes the smallest angle over it.
 
     Examples
     --------
