@@ -11,6 +11,7 @@ import pytest
 import scipy.linalg as sl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from threadpoolctl import threadpool_limits
 
 import repgeo as rg
 from repgeo import paths as P
@@ -20,6 +21,13 @@ RIDGE = 0.5
 SPACES = ["angular", "cka", "bures", P.AIRMSpace(ridge=RIDGE)]
 IDS = ["angular", "cka", "bures", "airm"]
 REGISTERED = {"angular": "procrustes", "cka": "angular_cka", "bures": "procrustes_euclidean"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_blas_thread():
+    """Tiny eigendecompositions: on a busy machine BLAS threads only contend (100x slower)."""
+    with threadpool_limits(1):
+        yield
 
 
 @pytest.fixture(scope="module")
