@@ -22,7 +22,8 @@ SRC = Path(__file__).parents[1] / "src" / "repgeo"
 #: Lowest first.  Units on one line form a layer and may not import each other.
 LAYERS = [
     {"_version", "_warnings"},
-    {"_validation", "_linalg"},
+    {"_linalg"},
+    {"_validation"},
     {"_measure"},
     {"_registry"},
     {"riemann", "capacity", "dynamics", "datasets"},  # numerical families: arrays in, arrays out

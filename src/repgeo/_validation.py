@@ -15,6 +15,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from ._linalg import blocks
+
 __all__ = [
     "LAYOUTS",
     "Layout",
@@ -287,29 +289,46 @@ def as_jacobians(J: Any, name: str) -> np.ndarray:
     return as_float_array(J, name, layout="jacobian")
 
 
-def as_metrics(G: Any, name: str, *, single: bool = True) -> np.ndarray:
+def as_metrics(G: Any, name: str, *, single: bool = True, with_scale: bool = False, symmetrise: bool = True) -> Any:
     """A finite float64 stack of symmetric matrices ``(n_points, m, m)``.
 
     A single ``(m, m)`` matrix is accepted when ``single`` and returned with a
-    leading axis of length 1.  The stack is symmetrised, ``(G + G^T) / 2``,
-    after checking that it is symmetric up to rounding.
+    leading axis of length 1.  Each matrix must be symmetric up to rounding
+    (``|G - G^T| <= 1e-8 max|G|``, per point).  With ``symmetrise`` the stack
+    is returned as ``(G + G^T) / 2``; without, as given, for callers that read
+    only the lower triangle (Cholesky, ``eigvalsh``, ``eigh``).  With
+    ``with_scale``, returns ``(G, amax)`` with ``amax`` the largest absolute
+    entry of each matrix, which the numerical kernels reuse.  The checks run
+    over cache-sized blocks of points and read only the two triangles.
     """
-    G = as_float_array(G, name, ndim=(2, 3) if single else 3)
+    G = as_float_array(G, name, ndim=(2, 3) if single else 3, allow_nonfinite=True)
     if G.ndim == 2:
         G = G[None]
-    if G.shape[-1] != G.shape[-2]:
+    n, m = G.shape[:2]
+    if G.shape[-1] != m:
         raise ValueError(
             f"{name} must hold square (m, m) metric tensors; got trailing shape {G.shape[-2:]}"
         )
-    sym = 0.5 * (G + G.swapaxes(-1, -2))
-    asym = 2.0 * float(np.abs(G - sym).max())
-    scale = max(float(np.abs(sym).max()), np.finfo(float).tiny)
-    if asym > 1e-8 * scale:
+    upper, lower = np.triu_indices(m, 1)
+    upper, lower = upper * m + lower, lower * m + upper  # flat indices of the two triangles
+    amax, asym = np.empty(n), np.zeros(n)
+    for sl in blocks(n, m):
+        g = G[sl].reshape(-1, m * m)
+        amax[sl] = np.maximum(g.max(axis=1), -g.min(axis=1))  # NaN and inf propagate
+        if m > 1:
+            asym[sl] = np.abs(g[:, upper] - g[:, lower]).max(axis=1)
+    if not np.isfinite(amax).all():
+        as_float_array(G, name)  # raises the standard message, with the counts
+    bad = asym > 1e-8 * amax
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{name} must hold symmetric matrices; the largest asymmetry |G - G^T| is {asym:.3g} "
-            f"(relative {asym / scale:.3g})"
+            f"{name} must hold symmetric matrices; at point {i} the largest asymmetry |G - G^T| is "
+            f"{asym[i]:.3g} (relative {asym[i] / amax[i]:.3g}); {int(bad.sum())} of {n} matrices are asymmetric"
         )
-    return sym
+    if symmetrise:
+        G = 0.5 * (G + G.swapaxes(-1, -2))
+    return (G, amax) if with_scale else G
 
 
 def check_same_points(a: tuple, b: tuple, names: tuple[str, str], what: str) -> None:
@@ -327,12 +346,13 @@ def check_same_points(a: tuple, b: tuple, names: tuple[str, str], what: str) -> 
         )
 
 
-def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool = False) -> None:
+def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool = False, offset: int = 0) -> None:
     """Require a symmetric stack ``(n_points, m, m)`` to be positive semi-definite up to rounding.
 
     A matrix fails when its smallest eigenvalue is below ``-rtol`` times its
     largest absolute eigenvalue; the error names the first failing point
     (``definite`` only changes the wording: singular matrices are not caught).
+    ``offset`` is the index of ``G[0]`` in the caller's stack, for the message.
 
     Examples
     --------
@@ -348,9 +368,9 @@ def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool =
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{name} must be positive {'' if definite else 'semi-'}definite; at point {i} the smallest eigenvalue "
+            f"{name} must be positive {'' if definite else 'semi-'}definite; at point {offset + i} the smallest eigenvalue "
             f"is {w[i, 0] * a[i]:.3g} (the largest in magnitude is {top[i] * a[i]:.3g}); "
-            f"{int(bad.sum())} of {len(G)} matrices are indefinite"
+            f"{int(bad.sum())} of {len(G)} matrices" + (f" from point {offset}" if offset else "") + " are indefinite"
         )
 
 

@@ -157,7 +157,7 @@ def _pointwise(a: MetricField, b: MetricField, spd: str) -> tuple[np.ndarray, np
         return np.linalg.norm(a.aux - b.aux + dlog[:, None, None] * np.eye(a.R.shape[-1]), axis=(-2, -1)), None
     if spd == "bures":
         return K.bures_scaled(a.aux, a.log_size, b.aux, b.log_size), None
-    sv = K.pencil_sv(a.R, b.R_inv)
+    sv = K.pencil_sv(a.R, b.R_inv, spd)
     return K.from_pencil(sv, dlog, spd), sv
 
 
