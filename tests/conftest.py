@@ -6,6 +6,15 @@ Also registers the hypothesis profile ``thorough`` (``--hypothesis-profile=thoro
 
 from hypothesis import HealthCheck, settings
 
+# scripts that regenerate reference outputs run in the reference tool's own environment (torch, repsim, ...)
+collect_ignore_glob = ["data/*.py"]
+
+# One BLAS thread for the whole test run: the tests do many small linear-algebra calls, which
+# multi-threaded BLAS slows down many-fold on a busy machine (threads spin on shared cores).
+from threadpoolctl import threadpool_limits  # noqa: E402  (installed with scikit-learn)
+
+threadpool_limits(1)
+
 settings.register_profile(
     "thorough",
     max_examples=10_000,

@@ -215,6 +215,9 @@ def _serve(conn, strict: bool) -> None:  # pragma: no cover - runs in the worker
     # strict: silent overflow/invalid values fail; otherwise a warning passes as it would for a user
     warnings.simplefilter("error" if strict else "ignore", RuntimeWarning)
     warnings.simplefilter("ignore", UserWarning)  # documented degeneracy warnings are allowed
+    from threadpoolctl import threadpool_limits  # one BLAS thread, as in the test process
+
+    threadpool_limits(1)
     while True:
         msg = conn.recv()
         if msg is None:

@@ -23,7 +23,7 @@ SRC = Path(__file__).parents[1] / "src" / "repgeo"
 LAYERS = [
     {"_version", "_warnings"},
     {"_linalg"},
-    {"_validation"},  # rescales by powers of two (_linalg) before checking variation
+    {"_validation"},
     {"_measure"},
     {"_registry", "_store"},
     {"riemann", "capacity", "dynamics", "datasets"},  # numerical families: arrays in, arrays out

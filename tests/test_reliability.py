@@ -284,3 +284,11 @@ def test_a_constant_column_changes_nothing_at_any_scale(name, edge):
     X, Y = rng.standard_normal((12, 3)), rng.standard_normal((12, 2))
     m = rg.get_measure(name)
     assert m(np.c_[X, np.full(12, edge)], Y) == pytest.approx(m(X, Y), rel=1e-12, abs=1e-14)
+
+
+def test_non_finite_metric_tensors_get_the_standard_error():
+    """The blocked symmetry check subtracted inf from inf (a RuntimeWarning) before the finiteness check."""
+    G = np.stack([np.eye(2)] * 3)
+    G[1, 0, 1] = np.inf
+    with pytest.raises(ValueError, match="G1 must be finite; it has 0 NaN and 1 infinite entries"):
+        spd_distance(G, np.stack([np.eye(2)] * 3), "airm")

@@ -38,7 +38,7 @@ from .measures import (
 from .pairwise import PairwiseResult, pairwise, pairwise_labeled
 
 #: Tool-set submodules, imported on first attribute access (``rg.capacity``).
-SUBMODULES = ("capacity", "datasets", "embed", "riemann", "testing")
+SUBMODULES = ("capacity", "datasets", "embed", "paths", "plot", "riemann", "testing")
 #: Applications, importable but not star-exported: the demo and the command line.
 _APPLICATIONS = ("cli", "demo")
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from ._linalg import blocks
 
 __all__ = [
     "LAYOUTS",
@@ -33,6 +34,8 @@ __all__ = [
     "check_same_points",
     "check_psd",
     "check_shape",
+    "as_labelled",
+    "check_symmetric_matrix",
 ]
 
 @dataclass(frozen=True)
@@ -362,29 +365,49 @@ def as_jacobians(J: Any, name: str) -> np.ndarray:
     return as_float_array(J, name, layout="jacobian")
 
 
-def as_metrics(G: Any, name: str, *, single: bool = True) -> np.ndarray:
+def as_metrics(G: Any, name: str, *, single: bool = True, with_scale: bool = False, symmetrise: bool = True) -> Any:
     """A finite float64 stack of symmetric matrices ``(n_points, m, m)``.
 
     A single ``(m, m)`` matrix is accepted when ``single`` and returned with a
-    leading axis of length 1.  The stack is symmetrised, ``(G + G^T) / 2``,
-    after checking that it is symmetric up to rounding.
+    leading axis of length 1.  Each matrix must be symmetric up to rounding
+    (``|G - G^T| <= 1e-8 max|G|``, per point).  With ``symmetrise`` the stack
+    is returned as ``(G + G^T) / 2``; without, as given, for callers that read
+    only the lower triangle (Cholesky, ``eigvalsh``, ``eigh``).  With
+    ``with_scale``, returns ``(G, amax)`` with ``amax`` the largest absolute
+    entry of each matrix, which the numerical kernels reuse.  The checks run
+    over cache-sized blocks of points and read only the two triangles.
     """
-    G = as_float_array(G, name, ndim=(2, 3) if single else 3)
+    G = as_float_array(G, name, ndim=(2, 3) if single else 3, allow_nonfinite=True)
     if G.ndim == 2:
         G = G[None]
-    if G.shape[-1] != G.shape[-2]:
+    n, m = G.shape[:2]
+    if G.shape[-1] != m:
         raise ValueError(
             f"{name} must hold square (m, m) metric tensors; got trailing shape {G.shape[-2:]}"
         )
-    sym = 0.5 * G + 0.5 * G.swapaxes(-1, -2)  # halves first: no overflow near the float maximum
-    half_asym = float(np.abs(G - sym).max())  # |G - G^T| / 2
-    scale = max(float(np.abs(sym).max()), np.finfo(float).tiny)
-    if half_asym > 0.5e-8 * scale:
+    upper, lower = np.triu_indices(m, 1)
+    upper, lower = upper * m + lower, lower * m + upper  # flat indices of the two triangles
+    amax, asym = np.empty(n), np.zeros(n)
+    for sl in blocks(n, m):  # NaN/inf entries are reported below, with their counts, not warned about here
+        g = G[sl].reshape(-1, m * m)
+        amax[sl] = np.maximum(g.max(axis=1), -g.min(axis=1))  # NaN and inf propagate
+        if m > 1:
+            # halves first: no overflow near the float maximum
+            with np.errstate(invalid="ignore"):
+                asym[sl] = np.abs(0.5 * g[:, upper] - 0.5 * g[:, lower]).max(axis=1)  # |G - G^T| / 2
+    if not np.isfinite(amax).all():
+        as_float_array(G, name)  # raises the standard message, with the counts
+    bad = asym > 0.5e-8 * amax
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{name} must hold symmetric matrices; the largest asymmetry |G - G^T| is {_pow2_repr(half_asym, 1)} "
-            f"(relative {2.0 * (half_asym / scale):.3g})"
+            f"{name} must hold symmetric matrices; at point {i} the largest asymmetry |G - G^T| is "
+            f"{_pow2_repr(asym[i], 1)} (relative {2.0 * (asym[i] / amax[i]):.3g}); {int(bad.sum())} of {n} "
+            "matrices are asymmetric"
         )
-    return sym
+    if symmetrise:
+        G = 0.5 * G + 0.5 * G.swapaxes(-1, -2)  # halves first: no overflow near the float maximum
+    return (G, amax) if with_scale else G
 
 
 def check_same_points(a: tuple, b: tuple, names: tuple[str, str], what: str) -> None:
@@ -402,12 +425,13 @@ def check_same_points(a: tuple, b: tuple, names: tuple[str, str], what: str) -> 
         )
 
 
-def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool = False) -> None:
+def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool = False, offset: int = 0) -> None:
     """Require a symmetric stack ``(n_points, m, m)`` to be positive semi-definite up to rounding.
 
     A matrix fails when its smallest eigenvalue is below ``-rtol`` times its
     largest absolute eigenvalue; the error names the first failing point
     (``definite`` only changes the wording: singular matrices are not caught).
+    ``offset`` is the index of ``G[0]`` in the caller's stack, for the message.
 
     Examples
     --------
@@ -423,9 +447,9 @@ def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool =
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{name} must be positive {'' if definite else 'semi-'}definite; at point {i} the smallest eigenvalue "
+            f"{name} must be positive {'' if definite else 'semi-'}definite; at point {offset + i} the smallest eigenvalue "
             f"is {w[i, 0] * a[i]:.3g} (the largest in magnitude is {top[i] * a[i]:.3g}); "
-            f"{int(bad.sum())} of {len(G)} matrices are indefinite"
+            f"{int(bad.sum())} of {len(G)} matrices" + (f" from point {offset}" if offset else "") + " are indefinite"
         )
 
 
@@ -443,3 +467,50 @@ def check_shape(value: np.ndarray, name: str, shapes: Sequence[tuple], meaning: 
         listed = " or ".join(str(tuple(s)) for s in shapes)
         raise ValueError(f"{name} must have shape {listed} ({meaning}); got shape {tuple(value.shape)}")
     return value
+
+
+def as_labelled(reps: Any, name: str, *, minimum: int = 1) -> tuple[list[str], list[Any]]:
+    """Labels and arrays of a sequence or dict of representations, in order.
+
+    Dict keys become the labels (as strings, which must be distinct); a
+    sequence is labelled ``"0"``, ``"1"``, ...
+
+    Examples
+    --------
+    >>> as_labelled([np.zeros((3, 2))], "reps", minimum=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: reps must hold at least 2 representations; got 1
+    """
+    if isinstance(reps, Mapping):
+        labels = [str(k) for k in reps]
+        if len(set(labels)) < len(labels):
+            dup = sorted({lab for lab in labels if labels.count(lab) > 1})
+            raise ValueError(f"{name} has keys that are equal as strings ({dup}); labels must be distinct")
+        arrays = list(reps.values())
+    elif isinstance(reps, (np.ndarray, str, bytes)) or not isinstance(reps, Iterable) or hasattr(reps, "detach"):
+        raise TypeError(f"{name} must be a sequence or dict of arrays (one per representation); got {_describe(reps)}")
+    else:
+        arrays = list(reps)
+        labels = [str(i) for i in range(len(arrays))]
+    if len(arrays) < minimum:
+        raise ValueError(f"{name} must hold at least {minimum} representations; got {len(arrays)}")
+    return labels, arrays
+
+
+def check_symmetric_matrix(V: np.ndarray, name: str, n: int, meaning: str) -> np.ndarray:
+    """Require a symmetric ``(n, n)`` matrix (up to rounding) and return its symmetric part.
+
+    Examples
+    --------
+    >>> check_symmetric_matrix(np.triu(np.ones((2, 2))), "V", 2, "a tangent vector")
+    Traceback (most recent call last):
+    ...
+    ValueError: V must be symmetric (a tangent vector); the largest asymmetry |V - V^T| is 1
+    """
+    if V.shape != (n, n):
+        raise ValueError(f"{name} must be a symmetric ({n}, {n}) matrix ({meaning}); got shape {V.shape}")
+    asym = float(np.abs(V - V.T).max())
+    if asym > 1e-8 * max(float(np.abs(V).max()), np.finfo(float).tiny):
+        raise ValueError(f"{name} must be symmetric ({meaning}); the largest asymmetry |V - V^T| is {asym:.3g}")
+    return 0.5 * (V + V.T)

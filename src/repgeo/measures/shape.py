@@ -17,6 +17,7 @@ from .._linalg import (
     frobenius_norm,
     centre_columns,
     nuclear_norms,
+    procrustes_align,
 )
 from .._measure import Measure, MeasureInfo
 from .._registry import register
@@ -206,7 +207,7 @@ class ShapeMetric(Measure):
             norm_b = np.array([b.norm for b in rights])
             out = euclidean_from_cosine(norm_a, norm_b, nuc)
         for k in np.flatnonzero(nuc > NEAR_IDENTICAL):  # rare: recompute from the aligned residual
-            A, BQ = _aligned(lefts[k].coords, rights[k].coords)
+            A, BQ = procrustes_align(lefts[k].coords, rights[k].coords)
             if self.score == "angular":
                 out[k] = distances_from_residual(A, BQ, 1.0, 1.0)[0]
             else:
@@ -250,15 +251,6 @@ class ShapeMetric(Measure):
             map_y=map_y @ Rt.T,
             distance=self.compare(a, b),
         )
-
-
-def _aligned(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``A`` and ``B Q`` zero-padded to a common width, with ``Q`` the best orthogonal map."""
-    r = max(A.shape[1], B.shape[1])
-    Ap = np.pad(A, ((0, 0), (0, r - A.shape[1])))
-    Bp = np.pad(B, ((0, 0), (0, r - B.shape[1])))
-    U, _, Vt = np.linalg.svd(Ap.T @ Bp)
-    return Ap, Bp @ (Vt.T @ U.T)
 
 
 @dataclass(frozen=True, eq=False)

@@ -158,7 +158,7 @@ def _pointwise(a: MetricField, b: MetricField, spd: str) -> tuple[np.ndarray, np
     if spd == "bures":
         d = K.bures_scaled(a.aux, a.log_size, b.aux, b.log_size)
         return K.check_representable(d, f"the metrics of {a.name} and {b.name}", "Bures distance"), None
-    sv = K.pencil_sv(a.R, b.R_inv)
+    sv = K.pencil_sv(a.R, b.R_inv, spd)
     return K.from_pencil(sv, dlog, spd), sv
 
 
