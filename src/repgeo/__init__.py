@@ -24,6 +24,8 @@ from ._registry import get_measure, list_measures, register
 from .measures import (
     RSA,
     AngularCKA,
+    ConvShapeAlignment,
+    ConvShapeMetric,
     KernelCKA,
     LinearCKA,
     MSA,
@@ -43,6 +45,8 @@ _SUBMODULES = frozenset(
 
 __all__ = [
     "AngularCKA",
+    "ConvShapeAlignment",
+    "ConvShapeMetric",
     "KernelCKA",
     "LinearCKA",
     "MSA",

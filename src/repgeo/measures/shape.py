@@ -179,23 +179,29 @@ class ShapeMetric(Measure):
         eps = _input_eps(X)
         X = check_matrix(X, name)
         mean, U, s, V = centred_frame(X, name, eps)
-        n = X.shape[0]
+        gains, norm = self.whitening(s, X.shape, name)
+        return _Prepared(U * (s * gains / norm), mean, V * (gains / norm), norm)
+
+    def whitening(self, s: np.ndarray, shape: tuple, name: str) -> tuple[np.ndarray, float]:
+        """Gains for the singular values ``s`` of a centred ``shape`` matrix, and the whitened norm.
+
+        Warns (:class:`RepresentationWarning`) when whitening would fit every direction.
+        """
+        n = shape[0]
         gains = np.ones_like(s)
         if self.alpha < 1.0:
-            gains = _gains(s, n, X.shape[1], self.alpha, self.ridge, self.convention, self.score)
+            gains = _gains(s, n, shape[1], self.alpha, self.ridge, self.convention, self.score)
             if self.ridge == 0.0 and s.size >= n - 1:
                 warnings.warn(
                     f"{name} has {n} samples and rank {s.size}: with alpha={self.alpha} < 1 and "
                     "ridge=0 whitening fits every direction, so distances between full-rank "
                     "representations collapse to 0; use ridge > 0 or cross-validate with fit()",
                     RepresentationWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
         # s * gains is the whitened spectrum; its norm is the Frobenius norm of the whitened data.
         # Working at unit norm keeps data at any scale (1e-160 or 1e160) inside float64's range.
-        spectrum = s * gains
-        norm = frobenius_norm(spectrum)
-        return _Prepared(U * (spectrum / norm), mean, V * (gains / norm), norm)
+        return gains, frobenius_norm(s * gains)
 
     def compare(self, a: _Prepared, b: _Prepared) -> float:
         return float(self.compare_pairs([a], [b])[0])
