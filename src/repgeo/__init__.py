@@ -26,6 +26,8 @@ from .measures import (
     AngularCKA,
     ConvShapeAlignment,
     ConvShapeMetric,
+    EnergyShapeMetric,
+    GaussianShapeMetric,
     KernelCKA,
     LinearCKA,
     MSA,
@@ -33,6 +35,7 @@ from .measures import (
     RepresentationWarning,
     ShapeAlignment,
     ShapeMetric,
+    StochasticAlignment,
     rdm,
 )
 from .pairwise import PairwiseResult, pairwise, pairwise_labeled
@@ -47,6 +50,8 @@ __all__ = [
     "AngularCKA",
     "ConvShapeAlignment",
     "ConvShapeMetric",
+    "EnergyShapeMetric",
+    "GaussianShapeMetric",
     "KernelCKA",
     "LinearCKA",
     "MSA",
@@ -58,6 +63,7 @@ __all__ = [
     "RepresentationWarning",
     "ShapeAlignment",
     "ShapeMetric",
+    "StochasticAlignment",
     "get_measure",
     "list_measures",
     "pairwise",

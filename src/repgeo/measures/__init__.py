@@ -5,12 +5,15 @@ from .kernel import AngularCKA, KernelCKA, LinearCKA
 from .msa import MSA
 from .permutation import PermutationMetric
 from .rsa import RSA, rdm
+from .stochastic import EnergyShapeMetric, GaussianShapeMetric, StochasticAlignment
 from .shape import RepresentationWarning, ShapeAlignment, ShapeMetric
 
 __all__ = [
     "AngularCKA",
     "ConvShapeAlignment",
     "ConvShapeMetric",
+    "EnergyShapeMetric",
+    "GaussianShapeMetric",
     "KernelCKA",
     "LinearCKA",
     "PermutationMetric",
@@ -18,5 +21,6 @@ __all__ = [
     "RepresentationWarning",
     "ShapeAlignment",
     "ShapeMetric",
+    "StochasticAlignment",
     "rdm",
 ]
