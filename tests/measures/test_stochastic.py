@@ -213,7 +213,7 @@ def test_bad_input():
     g = rg.GaussianShapeMetric()
     with pytest.raises(ValueError, match="X has 1 repeat per condition .* at least 2 repeats"):
         g(X[:, :1], X)
-    with pytest.raises(ValueError, match="X has 4 conditions but Y has 3; conditions"):
+    with pytest.raises(ValueError, match=r"X has 4 conditions \(rows\) but Y has 3; rows must be matched conditions"):
         g(X, X[:3])
     with pytest.raises(ValueError, match="X has 3 units but Y has 4; unit counts must match when zero_pad=False"):
         rg.GaussianShapeMetric(zero_pad=False)(X, responses(rng, 4, 6, 4))

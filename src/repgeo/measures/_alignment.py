@@ -54,45 +54,75 @@ def second_moment(means: np.ndarray, factors: np.ndarray, alpha: float) -> np.nd
 
 
 def starts(means_x, means_y, factors_x, factors_y, alpha, group, n_random, rng, samples=None) -> list[np.ndarray]:
-    """Deterministic starting maps, then ``n_random`` random ones.
+    """Starting maps for the local search: deterministic ones, then ``2 n_random`` random ones.
 
     ``means`` are ``(K, n)``, ``factors`` ``(K, n, r)`` with
-    ``F_k F_k^T = Sigma_k``.
+    ``F_k F_k^T = Sigma_k``; ``samples`` (energy only) a pair of ``(K, R, n)``.
 
     - orthogonal: the Procrustes map of the means; the map between the
       eigenbases of the two second moments ``alpha M^T M + (2 - alpha)
-      sum_k Sigma_k``, each axis' sign chosen from the means and then
-      improved by single flips of a cheap surrogate (the agreement of the
-      per-condition covariances in those bases) -- exact for an exactly
-      rotated pair whose second moment has distinct eigenvalues; the identity.
-    - permutation: the linear assignment of units described by their means
-      and standard deviations over conditions (exact for an exactly permuted
-      pair with distinct units); the identity.
+      sum_k Sigma_k`` with each axis' sign fitted (from the means, or the
+      responses' third moments, then single flips of a cheap surrogate: the
+      agreement of the per-condition covariances in those bases) -- exact for
+      an exactly rotated pair whose second moment has distinct eigenvalues;
+      the map between the two bases with signs fixed by each network alone.
+    - permutation: the assignment of units described by their means and
+      spreads over conditions (exact for an exactly permuted pair of distinct
+      units); the map between the units sorted by spread.
+    - random: ``V_y G V_x^T`` and ``V_y G^T V_x^T`` for Haar-random ``G``, in
+      the frames (bases, or sorted units) each network defines by itself.
 
-    With ``samples`` (a pair of ``(K, R, n)`` arrays, centred like the means),
-    the orthogonal starts also include the eigenbasis map with signs from
-    the third moments of the responses, which identifies a rotation even when
-    the means carry no signal (one condition, centred).
+    Every start is equivariant -- a rotation (or permutation) of one
+    network's units moves it by that map -- and the set is closed under
+    swapping the two networks, so the local search, and hence the fitted
+    value, inherits the metric's invariances and symmetry exactly (up to
+    rounding), even where it stops in a local minimum.
     """
     n = means_x.shape[1]
-    out = []
     if group == "orthogonal":
-        out.append(group_step(means_y.T @ means_x, "orthogonal"))
-        out.append(_eigenbasis_start(means_x, means_y, factors_x, factors_y, alpha))
+        sx, sy = (None, None) if samples is None else samples
+        Vx, Vy = _frame(means_x, factors_x, alpha, sx), _frame(means_y, factors_y, alpha, sy)
+        frames = Vy @ Vx.T
+        out = [_completed_procrustes(means_y.T @ means_x, frames), frames]
+        out.append(_eigenbasis_start(means_x, means_y, factors_x, factors_y, alpha, Vx, Vy))
         if samples is not None:
-            out.append(_eigenbasis_start(means_x, means_y, factors_x, factors_y, alpha, samples))
-    elif group == "permutation":
+            out.append(_eigenbasis_start(means_x, means_y, factors_x, factors_y, alpha, Vx, Vy, samples))
+    else:
         feat_x = np.vstack([np.sqrt(alpha) * means_x, np.sqrt(2.0 - alpha) * np.linalg.norm(factors_x, axis=2)])
         feat_y = np.vstack([np.sqrt(alpha) * means_y, np.sqrt(2.0 - alpha) * np.linalg.norm(factors_y, axis=2)])
-        out.append(group_step(feat_y.T @ feat_x, "permutation"))
-    out.append(np.eye(n))
-    out.extend(random_element(n, group, rng) for _ in range(n_random))
+        Vx, Vy = np.eye(n)[:, np.argsort(np.sum(feat_x**2, 0))], np.eye(n)[:, np.argsort(np.sum(feat_y**2, 0))]
+        out = [group_step(feat_y.T @ feat_x, "permutation"), Vy @ Vx.T]
+    for _ in range(n_random):
+        G = random_element(n, group, rng)
+        out.extend([Vy @ G @ Vx.T, Vy @ G.T @ Vx.T])
     return out
 
 
-def _eigenbasis_start(means_x, means_y, factors_x, factors_y, alpha, samples=None) -> np.ndarray:
-    _, V = np.linalg.eigh(second_moment(means_x, factors_x, alpha))
-    _, W = np.linalg.eigh(second_moment(means_y, factors_y, alpha))
+def _completed_procrustes(cross: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """The Procrustes map of a possibly rank-deficient ``cross``, completed by ``fallback``.
+
+    Where ``cross`` has no singular values (fewer conditions than units) the
+    best map is not unique and an SVD completes it arbitrarily; here the
+    complement is mapped by the Procrustes fit of ``fallback`` restricted to
+    it, which keeps the start equivariant.
+    """
+    U, sv, Vt = np.linalg.svd(cross)
+    r = int(np.sum(sv > len(sv) * np.finfo(float).eps * max(sv[0], np.finfo(float).tiny)))
+    T = U[:, :r] @ Vt[:r]
+    if r < len(sv):
+        Uc, Vc = U[:, r:], Vt[r:].T
+        T += Uc @ group_step(Uc.T @ fallback @ Vc, "orthogonal") @ Vc.T
+    return T
+
+
+def _frame(means, factors, alpha, samples=None) -> np.ndarray:
+    """Eigenbasis of the second moment, each axis signed by an odd statistic of the network itself."""
+    _, V = np.linalg.eigh(second_moment(means, factors, alpha))
+    odd = np.sum((means @ V) ** 3, axis=0) if samples is None else np.sum((samples @ V) ** 3, axis=(0, 1))
+    return V * np.where(odd < 0, -1.0, 1.0)
+
+
+def _eigenbasis_start(means_x, means_y, factors_x, factors_y, alpha, V, W, samples=None) -> np.ndarray:
     # T = W D V^T maps y's eigenbasis onto x's; choose the signs D.
     if samples is None:
         b = np.einsum("ki,ki->i", means_x @ V, means_y @ W)  # linear term: agreement of the projected means

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -72,6 +73,13 @@ def _prepare(X: Any, name: str, *, center: bool, energy: bool, offset: np.ndarra
     return _Stochastic(means, factors, S if energy else None, within, e, true_offset)
 
 
+def _key(p: _Stochastic) -> bytes:
+    """A deterministic fingerprint that orders the two sides of a pair."""
+    digest = hashlib.blake2b(p.means.tobytes(), digest_size=16)
+    digest.update(p.factors.tobytes())
+    return digest.digest()
+
+
 def _mean_of_means(blocks: list[np.ndarray]) -> float:
     """Mean over conditions of the mean of each block, with exactly rounded sums.
 
@@ -139,8 +147,8 @@ class _StochasticMeasure(Measure):
             if s is None or shapes[0] is None:
                 continue
             if s[0] != shapes[0][0]:
-                raise ValueError(f"{names[0]} has {shapes[0][0]} conditions but {nm} has {s[0]}; conditions "
-                                 "(rows) must be matched")
+                raise ValueError(f"{names[0]} has {shapes[0][0]} conditions (rows) but {nm} has {s[0]}; "
+                                 "rows must be matched conditions")
             if not self.zero_pad and s[1] != shapes[0][1]:
                 raise ValueError(f"{names[0]} has {shapes[0][1]} units but {nm} has {s[1]}; unit counts must "
                                  "match when zero_pad=False")
@@ -149,7 +157,17 @@ class _StochasticMeasure(Measure):
         return _prepare(X, name, center=self.center, energy=self._energy)
 
     def _best_map(self, a: _Stochastic, b: _Stochastic) -> tuple[float, np.ndarray]:
-        """Smallest objective over the starts (each refined) and its map, in the common frame."""
+        """Smallest objective over the starts (each refined) and its map, in the common frame.
+
+        The objective is symmetric (``T`` for ``(a, b)`` is ``T^T`` for ``(b, a)``), but a local
+        search is not: the pair is put in a canonical order first, so ``d(a, b) == d(b, a)``.
+        """
+        if _key(b) < _key(a):
+            value, T = self._search(b, a)
+            return value, T.T
+        return self._search(a, b)
+
+    def _search(self, a: _Stochastic, b: _Stochastic) -> tuple[float, np.ndarray]:
         n = a.means.shape[1]
         if self.group == "identity":
             return self._objective(a, b, np.eye(n)), np.eye(n)
@@ -213,7 +231,8 @@ class GaussianShapeMetric(_StochasticMeasure):
     zero_pad : bool, default True
         Allow different unit counts (the narrower network is zero-padded).
     n_restarts : int >= 0, default 2
-        Random starts tried after the deterministic ones.
+        Random draws tried after the deterministic starts (each gives two
+        starts, ``G`` and ``G^T`` in the frames the networks define).
     seed : int >= 0, default 0
         Seed of the random starts (the value is deterministic).
     max_iter : int >= 1, default 1000
@@ -242,14 +261,17 @@ class GaussianShapeMetric(_StochasticMeasure):
     never increase it.  The problem is not convex: every deterministic start
     (Procrustes of the means; the eigenbases of the two second moments with
     signs fitted; for permutations, the assignment of units by their means
-    and spreads; the identity) and ``n_restarts`` random ones is refined and
-    the smallest value kept.  Guaranteed: the value is the objective at the
-    returned map (an upper bound on the true minimum, the same function in
-    :meth:`fit` and in held-out scoring), exactly rotated (or permuted)
-    copies give 0 when the second moment has distinct eigenvalues (distinct
-    units, for permutations); singular covariances give finite values.  Not
-    guaranteed: the global minimum, hence the triangle inequality, in
-    general (it holds for the true minimum, a quotient metric).
+    and spreads) and the random ones is refined and the smallest value kept.
+    All starts are equivariant and the set is closed under swapping the two
+    networks (see ``repgeo.measures._alignment.starts``).  Guaranteed: the
+    value is the objective at the returned map (an upper bound on the true
+    minimum, the same function in :meth:`fit` and in held-out scoring); it is
+    symmetric and keeps the declared invariances even when the search stops
+    in a local minimum; exactly rotated (or permuted) copies give 0 when the
+    second moment has distinct eigenvalues (distinct units, for
+    permutations); singular covariances give finite values.  Not guaranteed:
+    the global minimum, hence the triangle inequality, in general (it holds
+    for the true minimum, a quotient metric).
     ``group="identity"`` is exact (closed form).  Precision: from samples,
     full relative precision; a covariance *matrix* with zero eigenvalues
     knows them only to ``eps ||Sigma||``, so its square root (and the value)
