@@ -4,7 +4,7 @@ Measures are small frozen dataclasses called as ``measure(X, Y) -> float``;
 :func:`pairwise` computes all-pairs matrices.  Heavier tool sets are
 submodules imported on first use: ``capacity``, ``paths``, ``riemann``,
 ``dynamics``, ``embed``, ``stats``, ``datasets``, ``capture``, ``plot``,
-``report``.  ``import repgeo`` never imports torch, matplotlib or dask.
+``report``, ``shape_space``.  ``import repgeo`` never imports torch, matplotlib or dask.
 
 Examples
 --------
@@ -43,7 +43,7 @@ from .pairwise import PairwiseResult, pairwise, pairwise_labeled
 __version__ = "0.1.0"
 
 _SUBMODULES = frozenset(
-    {"capacity", "paths", "riemann", "dynamics", "embed", "stats", "datasets", "capture", "plot", "report", "cli", "demo"}
+    {"capacity", "paths", "riemann", "dynamics", "embed", "stats", "datasets", "capture", "plot", "report", "cli", "demo", "shape_space"}
 )
 
 __all__ = [
