@@ -6,7 +6,7 @@ from scipy.stats import ortho_group, spearmanr
 from scipy.spatial.distance import pdist
 
 import repgeo as rg
-from repgeo.measures.stochastic import ConvergenceWarning
+from repgeo import ConvergenceWarning
 
 
 def rotated_noisy_copies(rng, X, K, noise):

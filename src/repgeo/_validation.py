@@ -10,11 +10,16 @@ Measures call these helpers in ``prepare`` and trust prepared inputs in
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 
+from ._linalg import blocks
+
 __all__ = [
+    "LAYOUTS",
+    "Layout",
     "as_float_array",
     "check_matrix",
     "check_matched_rows",
@@ -31,13 +36,38 @@ __all__ = [
     "as_stochastic",
 ]
 
-#: Minimum ndim-dependent layouts understood by ``as_float_array``.
-_LAYOUTS = {
-    "matrix": ("(n_samples, n_features)", 2),
-    "trajectory": ("(n_time, n_features) or (n_trials, n_time, n_features)", (2, 3)),
-    "stochastic": ("(n_samples, n_repeats, n_features)", 3),
-    "conv": ("(n_samples, height, width, channels)", 4),
-    "jacobian": ("(n_points, n_features, n_inputs)", 3),
+@dataclass(frozen=True)
+class Layout:
+    """How one input kind is laid out.
+
+    Attributes
+    ----------
+    shape : str
+        The axes, as error messages spell them.
+    ndim : tuple of int
+        Allowed numbers of dimensions.
+    feature_axis : int
+        The axis of units (features, channels): the axis that the invariances of
+        :data:`repgeo._measure.INVARIANCES` act on.
+    matched_axis : int or None
+        The axis whose entries two compared inputs must share (matched samples,
+        conditions, images or input points); ``None`` when inputs need not be
+        matched (two systems' trajectories are compared by their dynamics).
+    """
+
+    shape: str
+    ndim: tuple
+    feature_axis: int
+    matched_axis: int | None
+
+
+#: The input kinds a measure may declare in ``MeasureInfo.input`` (DESIGN.md section 1).
+LAYOUTS = {
+    "matrix": Layout("(n_samples, n_features)", (2,), -1, 0),
+    "trajectory": Layout("(n_time, n_features) or (n_trials, n_time, n_features)", (2, 3), -1, None),
+    "stochastic": Layout("(n_samples, n_repeats, n_features)", (3,), -1, 0),
+    "conv": Layout("(n_samples, height, width, channels)", (4,), -1, 0),
+    "jacobian": Layout("(n_points, n_features, n_inputs)", (3,), 1, 0),
 }
 
 
@@ -86,7 +116,7 @@ def as_float_array(
     """
     described = None
     if layout is not None:
-        described, ndim = _LAYOUTS[layout]
+        described, ndim = LAYOUTS[layout].shape, LAYOUTS[layout].ndim
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
         value = value.detach().cpu().numpy()
     if isinstance(value, (str, bytes)) or value is None:
@@ -258,29 +288,46 @@ def as_jacobians(J: Any, name: str) -> np.ndarray:
     return as_float_array(J, name, layout="jacobian")
 
 
-def as_metrics(G: Any, name: str, *, single: bool = True) -> np.ndarray:
+def as_metrics(G: Any, name: str, *, single: bool = True, with_scale: bool = False, symmetrise: bool = True) -> Any:
     """A finite float64 stack of symmetric matrices ``(n_points, m, m)``.
 
     A single ``(m, m)`` matrix is accepted when ``single`` and returned with a
-    leading axis of length 1.  The stack is symmetrised, ``(G + G^T) / 2``,
-    after checking that it is symmetric up to rounding.
+    leading axis of length 1.  Each matrix must be symmetric up to rounding
+    (``|G - G^T| <= 1e-8 max|G|``, per point).  With ``symmetrise`` the stack
+    is returned as ``(G + G^T) / 2``; without, as given, for callers that read
+    only the lower triangle (Cholesky, ``eigvalsh``, ``eigh``).  With
+    ``with_scale``, returns ``(G, amax)`` with ``amax`` the largest absolute
+    entry of each matrix, which the numerical kernels reuse.  The checks run
+    over cache-sized blocks of points and read only the two triangles.
     """
-    G = as_float_array(G, name, ndim=(2, 3) if single else 3)
+    G = as_float_array(G, name, ndim=(2, 3) if single else 3, allow_nonfinite=True)
     if G.ndim == 2:
         G = G[None]
-    if G.shape[-1] != G.shape[-2]:
+    n, m = G.shape[:2]
+    if G.shape[-1] != m:
         raise ValueError(
             f"{name} must hold square (m, m) metric tensors; got trailing shape {G.shape[-2:]}"
         )
-    sym = 0.5 * (G + G.swapaxes(-1, -2))
-    asym = 2.0 * float(np.abs(G - sym).max())
-    scale = max(float(np.abs(sym).max()), np.finfo(float).tiny)
-    if asym > 1e-8 * scale:
+    upper, lower = np.triu_indices(m, 1)
+    upper, lower = upper * m + lower, lower * m + upper  # flat indices of the two triangles
+    amax, asym = np.empty(n), np.zeros(n)
+    for sl in blocks(n, m):
+        g = G[sl].reshape(-1, m * m)
+        amax[sl] = np.maximum(g.max(axis=1), -g.min(axis=1))  # NaN and inf propagate
+        if m > 1:
+            asym[sl] = np.abs(g[:, upper] - g[:, lower]).max(axis=1)
+    if not np.isfinite(amax).all():
+        as_float_array(G, name)  # raises the standard message, with the counts
+    bad = asym > 1e-8 * amax
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{name} must hold symmetric matrices; the largest asymmetry |G - G^T| is {asym:.3g} "
-            f"(relative {asym / scale:.3g})"
+            f"{name} must hold symmetric matrices; at point {i} the largest asymmetry |G - G^T| is "
+            f"{asym[i]:.3g} (relative {asym[i] / amax[i]:.3g}); {int(bad.sum())} of {n} matrices are asymmetric"
         )
-    return sym
+    if symmetrise:
+        G = 0.5 * (G + G.swapaxes(-1, -2))
+    return (G, amax) if with_scale else G
 
 
 def check_same_points(a: tuple, b: tuple, names: tuple[str, str], what: str) -> None:
@@ -298,12 +345,13 @@ def check_same_points(a: tuple, b: tuple, names: tuple[str, str], what: str) -> 
         )
 
 
-def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool = False) -> None:
+def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool = False, offset: int = 0) -> None:
     """Require a symmetric stack ``(n_points, m, m)`` to be positive semi-definite up to rounding.
 
     A matrix fails when its smallest eigenvalue is below ``-rtol`` times its
     largest absolute eigenvalue; the error names the first failing point
     (``definite`` only changes the wording: singular matrices are not caught).
+    ``offset`` is the index of ``G[0]`` in the caller's stack, for the message.
 
     Examples
     --------
@@ -319,9 +367,9 @@ def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool =
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{name} must be positive {'' if definite else 'semi-'}definite; at point {i} the smallest eigenvalue "
+            f"{name} must be positive {'' if definite else 'semi-'}definite; at point {offset + i} the smallest eigenvalue "
             f"is {w[i, 0] * a[i]:.3g} (the largest in magnitude is {top[i] * a[i]:.3g}); "
-            f"{int(bad.sum())} of {len(G)} matrices are indefinite"
+            f"{int(bad.sum())} of {len(G)} matrices" + (f" from point {offset}" if offset else "") + " are indefinite"
         )
 
 

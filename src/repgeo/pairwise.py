@@ -19,6 +19,7 @@ import joblib
 import numpy as np
 
 from ._measure import Measure
+from ._version import __version__
 from ._registry import get_measure
 
 __all__ = ["pairwise", "pairwise_labeled", "PairwiseResult"]
@@ -79,7 +80,6 @@ def _fingerprint(measure: Measure, labels: Sequence[str], arrays: Sequence[Any],
         arr = np.ascontiguousarray(np.asarray(arr))
         digest.update(repr((arr.shape, arr.dtype.str)).encode())
         digest.update(arr.data)
-    from . import __version__
 
     # the version too: tiles computed before a numerical fix must not be reused silently
     return {

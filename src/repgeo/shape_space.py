@@ -18,7 +18,8 @@ import numpy as np
 
 from ._linalg import angular_from_cosine
 from ._validation import check_matched_rows, check_positive_int, check_in_range
-from .measures._alignment import ConvergenceWarning, polar_factors
+from ._warnings import ConvergenceWarning
+from .measures._alignment import polar_factors
 from .measures.shape import ShapeMetric
 
 __all__ = ["Barycenter", "barycenter", "tangent_embedding"]
@@ -179,7 +180,7 @@ def barycenter(
             break
     if not converged:
         warnings.warn(f"barycenter stopped at max_iter={max_iter} before converging", ConvergenceWarning, stacklevel=2)
-    return Barycenter(mean, aligned, measure, n_iter, converged, value)
+    return Barycenter(mean, aligned, measure, n_iter, bool(converged), value)
 
 
 def tangent_embedding(reps: Sequence[Any], barycenter: Barycenter) -> np.ndarray:

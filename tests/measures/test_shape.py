@@ -8,7 +8,7 @@ import scipy.linalg
 from scipy.stats import ortho_group
 
 import repgeo as rg
-from repgeo.measures.shape import RepresentationWarning
+from repgeo import RepresentationWarning
 
 
 def centred(X):
@@ -89,6 +89,7 @@ def test_partial_whitening_matches_covariance_eigendecomposition(alpha):
     assert rg.ShapeMetric(alpha=alpha)(X, Y) == pytest.approx(expected, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_netrep_and_repsim_reference_values():
     """Stored outputs of netrep (HEAD 0186b8a) and repsim; see tests/data/README.md."""
     rng = np.random.default_rng(0)

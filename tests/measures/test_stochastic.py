@@ -11,7 +11,7 @@ from scipy.spatial.distance import cdist
 from scipy.stats import ortho_group
 
 import repgeo as rg
-from repgeo.measures.stochastic import ConvergenceWarning
+from repgeo import ConvergenceWarning
 
 
 def responses(rng, K, R, n):
@@ -251,5 +251,9 @@ def test_extreme_scales(log_scale, seed):
     g, e = rg.GaussianShapeMetric(group="identity"), rg.EnergyShapeMetric(group="identity")
     assert g(s * X, s * Y) / s == pytest.approx(g(X, Y), rel=1e-9)
     assert e(s * X, s * Y) / np.sqrt(s) == pytest.approx(e(X, Y), rel=1e-9)
+    # The local search is exactly scale-equivariant for powers of two (prepare rescales by them).
+    # Other factors change the inputs by rounding, which can move the search into another basin
+    # (a value 1.6% apart was found at scale 10): the fitted value is an upper bound, not continuous.
     rot = rg.GaussianShapeMetric(n_restarts=0)
-    assert rot(s * X, s * Y) / s == pytest.approx(rot(X, Y), rel=1e-7)
+    p2 = 2.0 ** round(log_scale * np.log2(10))
+    assert rot(p2 * X, p2 * Y) / p2 == rot(X, Y)

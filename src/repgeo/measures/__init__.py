@@ -5,8 +5,8 @@ from .kernel import AngularCKA, KernelCKA, LinearCKA
 from .msa import MSA
 from .permutation import PermutationMetric
 from .rsa import RSA, rdm
+from .shape import ShapeAlignment, ShapeMetric
 from .stochastic import EnergyShapeMetric, GaussianShapeMetric, StochasticAlignment
-from .shape import RepresentationWarning, ShapeAlignment, ShapeMetric
 
 __all__ = [
     "AngularCKA",
@@ -16,9 +16,9 @@ __all__ = [
     "GaussianShapeMetric",
     "KernelCKA",
     "LinearCKA",
+    "MSA",
     "PermutationMetric",
     "RSA",
-    "RepresentationWarning",
     "ShapeAlignment",
     "ShapeMetric",
     "StochasticAlignment",

@@ -16,10 +16,6 @@ from scipy.optimize import linear_sum_assignment
 GROUPS = ("orthogonal", "permutation", "identity")
 
 
-class ConvergenceWarning(RuntimeWarning):
-    """An iterative alignment stopped at its iteration cap before meeting its tolerance."""
-
-
 def group_step(cross: np.ndarray, group: str) -> np.ndarray:
     """``argmax_T tr(T^T cross)`` over the group (the Procrustes or linear-assignment step)."""
     n = cross.shape[0]

@@ -20,16 +20,13 @@ from .._linalg import (
 from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._validation import check_choice, check_in_range, check_matrix, non_constant_columns
+from .._warnings import RepresentationWarning
 
-__all__ = ["ShapeMetric", "ShapeAlignment", "RepresentationWarning", "CONVENTIONS"]
+__all__ = ["ShapeMetric", "ShapeAlignment", "CONVENTIONS"]
 
 #: Whose partial-whitening eigenvalues ``ShapeMetric(convention=...)`` uses.
 CONVENTIONS = ("repgeo", "netrep", "repsim")
 _WILLIAMS = "Williams, Kunz, Kornblith & Linderman (2021). Generalized shape metrics on neural representations. NeurIPS."
-
-
-class RepresentationWarning(UserWarning):
-    """A representation is valid but degenerate for the requested measure."""
 
 
 @dataclass(frozen=True)
@@ -156,7 +153,7 @@ class ShapeMetric(Measure):
         check_choice(self.convention, "convention", CONVENTIONS)
 
     @property
-    def info(self) -> MeasureInfo:  # type: ignore[override]
+    def info(self) -> MeasureInfo:
         angular = self.score == "angular"
         inv = {"translation", "orthogonal", "permutation"}
         if angular and (self.convention == "repgeo" or self.alpha in (0.0, 1.0)):
