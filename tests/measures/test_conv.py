@@ -141,3 +141,25 @@ def test_extreme_scales_are_scale_free(log_scale, seed, shape):
     assert np.isfinite(got)
     assert got == pytest.approx(m(X, Y), abs=1e-9)
     assert m(s * X, s * X) <= 1e-12
+
+
+@pytest.mark.parametrize("case", ["repeated_channel", "wide", "float32"])
+def test_rank_deficient_and_wide_layers_match_brute_force(case):
+    """A repeated channel, fewer positions than channels, float32 activations: the R-factor
+    preparation drops the same directions ShapeMetric's SVD does."""
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((4, 3, 3, 5))
+    Y = np.roll(X, (1, 0), axis=(1, 2)) @ rng.standard_normal((5, 5)) + 0.3 * rng.standard_normal(X.shape)
+    if case == "repeated_channel":
+        X = np.concatenate([X, X[..., :1]], axis=-1)
+    elif case == "wide":
+        X, Y = X[:1, :2, :2], rng.standard_normal((1, 2, 2, 9))
+    else:
+        X, Y = X.astype(np.float32), Y.astype(np.float32)
+    m = rg.ConvShapeMetric()
+    grid = brute_force(X.astype(float), Y.astype(float))
+    if case == "float32":  # both see float32 rounding: compare with float32-aware ShapeMetric on float32 input
+        flat = rg.ShapeMetric()
+        grid = np.array([[flat(X.reshape(-1, 5), np.roll(Y, (i, j), axis=(1, 2)).reshape(-1, 5)) for j in range(3)]
+                         for i in range(3)])
+    assert m(X, Y) == pytest.approx(grid.min(), abs=1e-10)
