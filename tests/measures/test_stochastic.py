@@ -257,3 +257,16 @@ def test_extreme_scales(log_scale, seed):
     rot = rg.GaussianShapeMetric(n_restarts=0)
     p2 = 2.0 ** round(log_scale * np.log2(10))
     assert rot(p2 * X, p2 * Y) / p2 == rot(X, Y)
+
+
+def test_pairwise_on_means_and_covariances_with_a_store(tmp_path):
+    """(means, covariances) pairs are representations the engine fingerprints and resumes."""
+    rng = np.random.default_rng(15)
+    reps = []
+    for _ in range(3):
+        S = responses(rng, 4, 8, 3)
+        reps.append((S.mean(1), np.stack([np.cov(s, rowvar=False) for s in S])))
+    m = rg.GaussianShapeMetric(alpha=0.5)
+    D = rg.pairwise(reps, m, store=tmp_path / "store")
+    assert D[0, 1] == m(reps[0], reps[1]) and D[1, 2] == m(reps[1], reps[2])
+    np.testing.assert_array_equal(rg.pairwise(reps, m, store=tmp_path / "store"), D)
