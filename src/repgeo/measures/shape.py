@@ -16,6 +16,7 @@ from .._linalg import (
     euclidean_from_cosine,
     frobenius_norm,
     nuclear_norms,
+    procrustes_align,
 )
 from .._measure import Measure, MeasureInfo
 from .._registry import register
@@ -213,7 +214,7 @@ class ShapeMetric(Measure):
             norm_b = np.array([b.norm for b in rights])
             out = euclidean_from_cosine(norm_a, norm_b, nuc)
         for k in np.flatnonzero(nuc > NEAR_IDENTICAL):  # rare: recompute from the aligned residual
-            A, BQ = _aligned(lefts[k].coords, rights[k].coords)
+            A, BQ = procrustes_align(lefts[k].coords, rights[k].coords)
             angle, euclid = distances_from_residual(A, BQ, lefts[k].norm, rights[k].norm)
             out[k] = angle if self.score == "angular" else euclid
         return out
@@ -280,15 +281,6 @@ def _gains(s: np.ndarray, n: int, p: int, alpha: float, ridge: float, convention
         roots = np.concatenate([root, np.full(max(p - s.size, 0), floor)])
         gains = gains * (frobenius_norm(roots) / frobenius_norm(alpha * roots + (1.0 - alpha)))
     return gains
-
-
-def _aligned(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``A`` and ``B Q`` zero-padded to a common width, with ``Q`` the best orthogonal map."""
-    r = max(A.shape[1], B.shape[1])
-    Ap = np.pad(A, ((0, 0), (0, r - A.shape[1])))
-    Bp = np.pad(B, ((0, 0), (0, r - B.shape[1])))
-    U, _, Vt = np.linalg.svd(Ap.T @ Bp)
-    return Ap, Bp @ (Vt.T @ U.T)
 
 
 @dataclass(frozen=True, eq=False)
