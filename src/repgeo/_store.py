@@ -42,12 +42,16 @@ _log = logging.getLogger("repgeo")
 def fingerprint(measure: Measure, labels: Sequence[str], arrays: Sequence[Any]) -> dict:
     """What identifies a run, apart from its tile size: measure, labels, data, version, format."""
     digest = hashlib.blake2b(digest_size=16)
-    for arr in arrays:
-        if hasattr(arr, "detach") and hasattr(arr, "cpu"):  # torch tensors, also on a GPU or needing grad
-            arr = arr.detach().cpu().numpy()
-        arr = np.ascontiguousarray(np.asarray(arr))
-        digest.update(repr((arr.shape, arr.dtype.str)).encode())
-        digest.update(arr.data)
+    for rep in arrays:
+        # a representation is an array, or a tuple of arrays (stochastic: means, covariances)
+        parts = rep if isinstance(rep, (tuple, list)) else (rep,)
+        digest.update(repr(len(parts)).encode())
+        for arr in parts:
+            if hasattr(arr, "detach") and hasattr(arr, "cpu"):  # torch tensors, also on a GPU or needing grad
+                arr = arr.detach().cpu().numpy()
+            arr = np.ascontiguousarray(np.asarray(arr))
+            digest.update(repr((arr.shape, arr.dtype.str)).encode())
+            digest.update(arr.data)
     # the version too: tiles computed before a numerical fix must not be reused silently
     return {"measure": repr(measure), "labels": list(labels), "data": digest.hexdigest(), "repgeo": __version__, "format": FORMAT}
 

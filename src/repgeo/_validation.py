@@ -34,6 +34,7 @@ __all__ = [
     "check_same_points",
     "check_psd",
     "check_shape",
+    "as_stochastic",
     "as_labelled",
     "check_symmetric_matrix",
 ]
@@ -469,6 +470,46 @@ def check_shape(value: np.ndarray, name: str, shapes: Sequence[tuple], meaning: 
     return value
 
 
+def as_stochastic(value: Any, name: str, *, samples_only: bool = False) -> tuple:
+    """Validate stochastic responses: samples ``(n_conditions, n_repeats, n_units)`` or ``(means, covariances)``.
+
+    Returns ``("samples", X)`` or ``("gaussian", means, covs)`` with float64
+    arrays; covariances are symmetrised after checking symmetry and positive
+    semi-definiteness.  Samples need at least 2 repeats per condition.
+
+    Examples
+    --------
+    >>> as_stochastic(np.zeros((4, 1, 3)), "X")
+    Traceback (most recent call last):
+    ...
+    ValueError: X has 1 repeat per condition (shape (4, 1, 3)); at least 2 repeats are required to estimate the spread
+    """
+    if isinstance(value, (tuple, list)) and len(value) == 2 and not samples_only:
+        means = as_float_array(value[0], f"{name}[0] (means)", ndim=2)
+        covs = as_float_array(value[1], f"{name}[1] (covariances)", ndim=3)
+        K, n = means.shape
+        if covs.shape != (K, n, n):
+            raise ValueError(
+                f"{name}[1] (covariances) must have shape (n_conditions, n_units, n_units) = {(K, n, n)} to match "
+                f"means of shape {means.shape}; got {covs.shape}"
+            )
+        sym = 0.5 * (covs + covs.swapaxes(-1, -2))
+        asym = float(np.abs(covs - sym).max())
+        scale = max(float(np.abs(sym).max()), np.finfo(float).tiny)
+        if asym > 1e-8 * scale:
+            raise ValueError(f"{name}[1] (covariances) must be symmetric; the largest asymmetry is {asym:.3g}")
+        check_psd(sym, f"{name}[1] (covariances)", rtol=1e-10)
+        return ("gaussian", means, sym)
+    if isinstance(value, (tuple, list)) and not samples_only:
+        raise TypeError(f"{name} must be an array of samples or a (means, covariances) pair; got a "
+                        f"{type(value).__name__} of length {len(value)}")
+    X = as_float_array(value, name, layout="stochastic")
+    if X.shape[1] < 2:
+        raise ValueError(
+            f"{name} has {X.shape[1]} repeat per condition (shape {X.shape}); at least 2 repeats are required "
+            "to estimate the spread"
+        )
+    return ("samples", X)
 def as_labelled(reps: Any, name: str, *, minimum: int = 1) -> tuple[list[str], list[Any]]:
     """Labels and arrays of a sequence or dict of representations, in order.
 
