@@ -292,3 +292,30 @@ def test_non_finite_metric_tensors_get_the_standard_error():
     G[1, 0, 1] = np.inf
     with pytest.raises(ValueError, match="G1 must be finite; it has 0 NaN and 1 infinite entries"):
         spd_distance(G, np.stack([np.eye(2)] * 3), "airm")
+
+
+def test_subnormal_metric_tensors_do_not_overflow_the_normalisation():
+    """Found by the fuzz run after the MSA speed merge: 1 / (a t) overflowed for matrices of size 1e-320.
+    Closed forms for G and c G: spectral ratio 0, Thompson |log c|, AIRM sqrt(m) |log c|."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((1, 4, 4))
+    G = A @ A.swapaxes(-1, -2) + np.eye(4)
+    c = 1e-310  # the entries of c G are subnormal (a few bits lost)
+    assert spd_distance(G, c * G, "spectral_ratio") < 1e-6
+    assert spd_distance(G, c * G, "thompson") == pytest.approx(-np.log(c), rel=1e-6)
+    assert spd_distance(G, c * G, "airm") == pytest.approx(2.0 * -np.log(c), rel=1e-6)
+
+
+def test_conv_and_stochastic_metrics_near_the_float_maximum():
+    """Found by the fuzz run once the convolutional and stochastic metrics were registered: the
+    conv metric's column mean overflowed; a stochastic distance past float64's range overflowed."""
+    rng = np.random.default_rng(5)
+    A, B = rng.standard_normal((6, 3, 3, 2)), rng.standard_normal((6, 3, 3, 2))
+    A_big = A.copy()
+    A_big[..., 0] = np.finfo(float).max  # a constant channel: centring removes it
+    conv = rg.get_measure("conv_shape")
+    assert conv(A_big, B) == pytest.approx(conv(A[..., 1:], B), rel=1e-12)
+    S = rng.standard_normal((2, 2, 1))
+    huge = np.array([-1.0, 1.0, 1.0, 1.0]).reshape(2, 2, 1) * np.finfo(float).max  # a spread of ~2e308
+    with pytest.raises(ValueError, match="exceeds float64's range; rescale X and Y"):
+        rg.get_measure("gaussian_shape")(S, huge)

@@ -49,7 +49,13 @@ def normalise(A: np.ndarray, jacobian: bool, amax: np.ndarray | None = None) -> 
     # metrics: the trace from the diagonal alone, then one pass over the stack
     t = (np.diagonal(A, axis1=1, axis2=2) / a[:, None]).sum(axis=-1) / A.shape[-1]
     t = np.where(t > 0, t, 1.0)
-    return A * (1.0 / (a * t))[:, None, None], np.log(a) + np.log(t)
+    with np.errstate(over="ignore"):
+        inv = 1.0 / (a * t)
+    out = A * inv[:, None, None]
+    tiny = ~np.isfinite(inv)  # subnormal matrices: 1 / (a t) overflows, so divide in two steps
+    if tiny.any():
+        out[tiny] = A[tiny] / a[tiny][:, None, None] / t[tiny][:, None, None]
+    return out, np.log(a) + np.log(t)
 
 
 def qr_factor(Jn: np.ndarray, ridge: float) -> np.ndarray:
