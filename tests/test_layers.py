@@ -25,7 +25,7 @@ LAYERS = [
     {"_linalg"},
     {"_validation"},
     {"_measure"},
-    {"_registry"},
+    {"_registry", "_store"},
     {"riemann", "capacity", "dynamics", "datasets"},  # numerical families: arrays in, arrays out
     {"measures"},  # the registered measures, built on the families
     {"pairwise", "embed"},  # engines over many representations

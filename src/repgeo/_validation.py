@@ -28,6 +28,7 @@ __all__ = [
     "check_positive_int",
     "check_rng",
     "non_constant_columns",
+    "norm_in_data_units",
     "as_jacobians",
     "as_metrics",
     "check_same_points",
@@ -79,6 +80,17 @@ def _describe(value: Any) -> str:
     return f"{kind} of shape {tuple(shape)}" if shape is not None else kind
 
 
+def _torch_to_numpy(tensor: Any, name: str) -> np.ndarray:
+    """A CPU NumPy copy of a torch tensor; bfloat16 (which NumPy lacks) goes through float32 exactly."""
+    t = tensor.detach().cpu()
+    try:
+        return t.numpy()
+    except (TypeError, RuntimeError) as exc:
+        if t.is_floating_point():  # bfloat16 and float8 values are all exact in float32
+            return t.float().numpy()
+        raise TypeError(f"{name} must hold real numbers; got a torch tensor of dtype {t.dtype} ({exc})") from exc
+
+
 def as_float_array(
     value: Any,
     name: str,
@@ -120,7 +132,7 @@ def as_float_array(
     if layout is not None:
         described, ndim = LAYOUTS[layout].shape, LAYOUTS[layout].ndim
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
-        value = value.detach().cpu().numpy()
+        value = _torch_to_numpy(value, name)
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be an array of numbers; got {_describe(value)}")
     try:
@@ -197,7 +209,14 @@ def check_matched_rows(arrays: Sequence[Any], names: Sequence[str]) -> None:
 
 
 def non_constant_columns(X: np.ndarray, name: str, *, rtol: float = 1e-12) -> None:
-    """Raise if every column of ``X`` is constant (the centred data is zero).
+    """Raise if no column of ``X`` varies beyond rounding (the centred data would be zero or noise).
+
+    A column varies when its range exceeds ``rtol`` times its largest magnitude:
+    below that, fewer than about 3.6 significant digits of its variation survive
+    float64 rounding (``X + 1e16`` keeps only the rounding of ``X``'s variation),
+    and every measure that centres the data would compare rounding noise.  The
+    check runs on each column brought to unit scale by a power of two, so it
+    neither overflows near the float maximum nor underflows at ``1e-300``.
 
     Examples
     --------
@@ -205,12 +224,69 @@ def non_constant_columns(X: np.ndarray, name: str, *, rtol: float = 1e-12) -> No
     Traceback (most recent call last):
     ...
     ValueError: X is constant over samples (every column has zero variance); nothing to compare
+    >>> non_constant_columns(np.arange(5.0)[:, None] + 1e16, "X")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: X is constant to working precision: ...
     """
-    spread = np.ptp(X, axis=0)
-    if not (spread > rtol * float(np.abs(X).max())).any():
+    top = np.abs(X).max(axis=0)
+    unit = np.ldexp(X, -np.frexp(top)[1])  # each column at unit scale by its own power of two: exact
+    spread = np.ptp(unit, axis=0)
+    size = np.abs(unit).max(axis=0)
+    if (spread > rtol * size).any():
+        return
+    if not spread.any():
         raise ValueError(
             f"{name} is constant over samples (every column has zero variance); nothing to compare"
         )
+    rel = spread / np.where(size > 0, size, 1.0)
+    j = int(np.argmax(rel))
+    digits = max(float(np.log10(rel[j] / np.finfo(float).eps)), 0.0)
+    raise ValueError(
+        f"{name} is constant to working precision: no column varies by more than {rtol:g} of its largest "
+        f"magnitude (at most {rel[j]:.2g}, column {j}), so only {digits:.1f} significant digits of the "
+        "variation survive float64 rounding; subtract the offset (centre the data) before converting them "
+        "to floating point"
+    )
+
+
+def norm_in_data_units(unit_norm: float, exponent: int, name: str, *, euclidean: bool) -> float:
+    """The norm ``unit_norm * 2**exponent`` of data that were brought to unit scale.
+
+    For a Euclidean score the norm must stay below half the float64 maximum,
+    so that every distance to the data (at most the sum of two norms) is
+    representable; otherwise a ``ValueError`` names the argument.  Scale-free
+    scores accept any norm (``inf`` past the range).
+
+    Examples
+    --------
+    >>> norm_in_data_units(0.75, 4, "X", euclidean=True)
+    12.0
+    >>> norm_in_data_units(0.75, 1024, "X", euclidean=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: X has a norm of about 1.35e+308 after centring, ...
+    """
+    with np.errstate(over="ignore"):
+        norm = float(np.ldexp(unit_norm, exponent))
+    if euclidean and not norm <= np.finfo(float).max / 2:
+        raise ValueError(
+            f"{name} has a norm of about {_pow2_repr(unit_norm, exponent)} after centring, beyond half the "
+            "largest float64, so Euclidean distances to it cannot be represented; rescale the data "
+            "(the angular score is scale-free)"
+        )
+    return norm
+
+
+def _pow2_repr(mantissa: float, exponent: int) -> str:
+    """``mantissa * 2**exponent`` in decimal (``.3g``), also past float64's range (``9.3e+308``)."""
+    with np.errstate(over="ignore"):
+        value = float(np.ldexp(mantissa, exponent))
+    if np.isfinite(value):
+        return f"{value:.3g}"
+    log10 = np.log10(mantissa) + exponent * np.log10(2.0)
+    power = int(np.floor(log10))
+    return f"{10 ** (log10 - power):.2g}e{power:+d}"
 
 
 def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
@@ -313,22 +389,25 @@ def as_metrics(G: Any, name: str, *, single: bool = True, with_scale: bool = Fal
     upper, lower = np.triu_indices(m, 1)
     upper, lower = upper * m + lower, lower * m + upper  # flat indices of the two triangles
     amax, asym = np.empty(n), np.zeros(n)
-    for sl in blocks(n, m):
+    for sl in blocks(n, m):  # NaN/inf entries are reported below, with their counts, not warned about here
         g = G[sl].reshape(-1, m * m)
         amax[sl] = np.maximum(g.max(axis=1), -g.min(axis=1))  # NaN and inf propagate
         if m > 1:
-            asym[sl] = np.abs(g[:, upper] - g[:, lower]).max(axis=1)
+            # halves first: no overflow near the float maximum
+            with np.errstate(invalid="ignore"):
+                asym[sl] = np.abs(0.5 * g[:, upper] - 0.5 * g[:, lower]).max(axis=1)  # |G - G^T| / 2
     if not np.isfinite(amax).all():
         as_float_array(G, name)  # raises the standard message, with the counts
-    bad = asym > 1e-8 * amax
+    bad = asym > 0.5e-8 * amax
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
             f"{name} must hold symmetric matrices; at point {i} the largest asymmetry |G - G^T| is "
-            f"{asym[i]:.3g} (relative {asym[i] / amax[i]:.3g}); {int(bad.sum())} of {n} matrices are asymmetric"
+            f"{_pow2_repr(asym[i], 1)} (relative {2.0 * (asym[i] / amax[i]):.3g}); {int(bad.sum())} of {n} "
+            "matrices are asymmetric"
         )
     if symmetrise:
-        G = 0.5 * (G + G.swapaxes(-1, -2))
+        G = 0.5 * G + 0.5 * G.swapaxes(-1, -2)  # halves first: no overflow near the float maximum
     return (G, amax) if with_scale else G
 
 

@@ -49,7 +49,13 @@ def normalise(A: np.ndarray, jacobian: bool, amax: np.ndarray | None = None) -> 
     # metrics: the trace from the diagonal alone, then one pass over the stack
     t = (np.diagonal(A, axis1=1, axis2=2) / a[:, None]).sum(axis=-1) / A.shape[-1]
     t = np.where(t > 0, t, 1.0)
-    return A * (1.0 / (a * t))[:, None, None], np.log(a) + np.log(t)
+    with np.errstate(over="ignore"):
+        inv = 1.0 / (a * t)
+    out = A * inv[:, None, None]
+    tiny = ~np.isfinite(inv)  # subnormal matrices: 1 / (a t) overflows, so divide in two steps
+    if tiny.any():
+        out[tiny] = A[tiny] / a[tiny][:, None, None] / t[tiny][:, None, None]
+    return out, np.log(a) + np.log(t)
 
 
 def qr_factor(Jn: np.ndarray, ridge: float) -> np.ndarray:
@@ -98,7 +104,8 @@ def singular_values(M: np.ndarray) -> np.ndarray:
 
 def condition(sv: np.ndarray) -> np.ndarray:
     """``sigma_max / sigma_min`` of ascending singular values (inf where singular)."""
-    return np.divide(sv[:, -1], sv[:, 0], out=np.full(sv.shape[0], np.inf), where=sv[:, 0] > 0)
+    with np.errstate(over="ignore"):  # a condition number past float64's range is inf
+        return np.divide(sv[:, -1], sv[:, 0], out=np.full(sv.shape[0], np.inf), where=sv[:, 0] > 0)
 
 
 def resolvable(cond1: np.ndarray, cond2: np.ndarray, m: int) -> np.ndarray:
@@ -200,8 +207,20 @@ def bures_scaled(N1: np.ndarray, log_s1: np.ndarray, N2: np.ndarray, log_s2: np.
     h1, h2 = 0.5 * log_s1, 0.5 * log_s2
     top = np.maximum(h1, h2)
     D = np.exp(h1 - top)[:, None, None] * N1 - np.exp(h2 - top)[:, None, None] * (N2 @ (P @ Vt))
-    with np.errstate(over="ignore"):
-        return np.exp(top) * np.linalg.norm(D, axis=(-2, -1))
+    with np.errstate(over="ignore", divide="ignore"):  # inf past float64's range; the callers raise
+        return np.exp(top + np.log(np.linalg.norm(D, axis=(-2, -1))))
+
+
+def check_representable(d: np.ndarray, names: str, what: str) -> np.ndarray:
+    """``d`` if finite, else a ``ValueError`` naming the first point where ``what`` leaves float64's range."""
+    bad = ~np.isfinite(d)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"the {what} between {names} exceeds float64's range at point {i} ({int(bad.sum())} of "
+            f"{d.size} points); rescale them"
+        )
+    return d
 
 
 def eigvalsh(S: np.ndarray) -> np.ndarray:

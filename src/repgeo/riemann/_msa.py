@@ -156,7 +156,8 @@ def _pointwise(a: MetricField, b: MetricField, spd: str) -> tuple[np.ndarray, np
     if spd == "log_euclidean":
         return np.linalg.norm(a.aux - b.aux + dlog[:, None, None] * np.eye(a.R.shape[-1]), axis=(-2, -1)), None
     if spd == "bures":
-        return K.bures_scaled(a.aux, a.log_size, b.aux, b.log_size), None
+        d = K.bures_scaled(a.aux, a.log_size, b.aux, b.log_size)
+        return K.check_representable(d, f"the metrics of {a.name} and {b.name}", "Bures distance"), None
     sv = K.pencil_sv(a.R, b.R_inv, spd)
     return K.from_pencil(sv, dlog, spd), sv
 
@@ -179,7 +180,7 @@ def _weights(a: MetricField, b: MetricField, kept: np.ndarray, weighting: str, g
         w = np.ones(kept.size)
     else:
         logw = a.log_volume if weighting == "volume_x" else 0.5 * (a.log_volume + b.log_volume)
-        w = np.exp(logw - logw[kept].max())
+        w = np.exp(np.where(kept, logw - logw[kept].max(), -np.inf))  # dropped points: weight 0, no overflow
     w = np.where(kept, w, 0.0)
     if not w.sum() > 0:
         raise ValueError("weights sum to 0 over the kept points; at least one kept point needs weight > 0")

@@ -279,7 +279,8 @@ def bures(G1: Any, G2: Any) -> np.ndarray | float:
     (A, amax1), (B, amax2), single = _pair(G1, G2)
     check_psd(A, "G1"), check_psd(B, "G2")
     (A, ls1), (B, ls2) = K.normalise(A, jacobian=False, amax=amax1), K.normalise(B, jacobian=False, amax=amax2)
-    return _out(K.bures_scaled(K.psd_root(A), ls1, K.psd_root(B), ls2), single)
+    d = K.bures_scaled(K.psd_root(A), ls1, K.psd_root(B), ls2)
+    return _out(K.check_representable(d, "G1 and G2", "Bures distance"), single)
 
 
 _DISPATCH = {
