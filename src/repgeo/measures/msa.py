@@ -156,6 +156,7 @@ class MSA(Measure):
             identity_value=0.0,
             bounds=(0.0, 1.0) if scale_blind else (0.0, np.inf),
             references=(_MSA_REF,),
+            backends=("numpy", "torch"),
         )
 
     def check_compatible(self, arrays: Sequence[Any], names: Sequence[str]) -> None:
