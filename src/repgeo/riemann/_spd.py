@@ -137,11 +137,12 @@ def generalized_eigvalsh(G1: Any, G2: Any) -> np.ndarray:
 
     Parameters
     ----------
-    G1, G2 : array_like of shape (n_points, m, m) or (m, m)
+    G1, G2 : array_like or tensor of shape (n_points, m, m) or (m, m)
 
     Returns
     -------
     ndarray of shape (n_points, m) or (m,)
+        A float64 tensor on the input's device for torch input.
 
     Examples
     --------
@@ -176,13 +177,15 @@ def spectral_ratio(G1: Any, G2: Any) -> Any:
 
     Parameters
     ----------
-    G1, G2 : array_like of shape (n_points, m, m) or (m, m)
+    G1, G2 : array_like or tensor of shape (n_points, m, m) or (m, m)
         Positive-definite metric tensors, paired point by point.
 
     Returns
     -------
     ndarray of shape (n_points,), or float for single matrices
-        Values in ``[0, 1)``.
+        Values in ``[0, 1)``.  For torch input, a float64 tensor on the
+        input's device (0-d for single matrices); the same holds for every
+        function of this module.
 
     Notes
     -----
