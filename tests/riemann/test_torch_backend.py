@@ -129,34 +129,24 @@ def msa_matches_numpy(device, seed, m, log_cond1, log_cond2):
             assert got.dropped_fraction == want.dropped_fraction
 
 
-@pytest.mark.parametrize("device", DEVICES)
-@settings(max_examples=40, deadline=None)
-@given(**conditioning)
-def test_spd_distances_match_numpy(device, seed, m, log_cond1, log_cond2):
-    spd_distances_match_numpy(device, seed, m, log_cond1, log_cond2)
+def on_draws(check, device, draws):
+    """Run ``check(device, seed, m, log_cond1, log_cond2)`` on ``draws`` hypothesis draws."""
+    settings(max_examples=draws, deadline=None)(given(**conditioning)(lambda **draw: check(device, **draw)))()
+
+
+DRAWS = [40, pytest.param(400, marks=pytest.mark.slow, id="400")]
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@settings(max_examples=25, deadline=None)
-@given(**conditioning)
-def test_msa_matches_numpy_for_every_spd_and_field(device, seed, m, log_cond1, log_cond2):
-    msa_matches_numpy(device, seed, m, log_cond1, log_cond2)
+@pytest.mark.parametrize("draws", DRAWS)
+def test_spd_distances_match_numpy(device, draws):
+    on_draws(spd_distances_match_numpy, device, draws)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("device", DEVICES)
-@settings(max_examples=400, deadline=None)
-@given(**conditioning)
-def test_spd_distances_match_numpy_many_draws(device, seed, m, log_cond1, log_cond2):
-    spd_distances_match_numpy(device, seed, m, log_cond1, log_cond2)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("device", DEVICES)
-@settings(max_examples=250, deadline=None)
-@given(**conditioning)
-def test_msa_matches_numpy_many_draws(device, seed, m, log_cond1, log_cond2):
-    msa_matches_numpy(device, seed, m, log_cond1, log_cond2)
+@pytest.mark.parametrize("draws", DRAWS)
+def test_msa_matches_numpy_for_every_spd_and_field(device, draws):
+    on_draws(msa_matches_numpy, device, draws // 2)
 
 
 @pytest.mark.parametrize("device", DEVICES)
