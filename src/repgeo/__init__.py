@@ -23,27 +23,37 @@ import importlib as _importlib
 from ._measure import Measure, MeasureInfo
 from ._registry import get_measure, list_measures, register
 from ._version import __version__
-from ._warnings import RepresentationWarning
+from ._warnings import ConvergenceWarning, RepresentationWarning
 from .measures import (
     MSA,
     RSA,
     AngularCKA,
+    ConvShapeAlignment,
+    ConvShapeMetric,
+    EnergyShapeMetric,
+    GaussianShapeMetric,
     KernelCKA,
     LinearCKA,
     PermutationMetric,
     ShapeAlignment,
     ShapeMetric,
+    StochasticAlignment,
     rdm,
 )
 from .pairwise import PairwiseResult, pairwise, pairwise_labeled
 
 #: Tool-set submodules, imported on first attribute access (``rg.capacity``).
-SUBMODULES = ("capacity", "datasets", "embed", "riemann", "testing")
+SUBMODULES = ("capacity", "datasets", "embed", "paths", "plot", "riemann", "shape_space", "testing")
 #: Applications, importable but not star-exported: the demo and the command line.
 _APPLICATIONS = ("cli", "demo")
 
 __all__ = [
     "AngularCKA",
+    "ConvShapeAlignment",
+    "ConvShapeMetric",
+    "ConvergenceWarning",
+    "EnergyShapeMetric",
+    "GaussianShapeMetric",
     "KernelCKA",
     "LinearCKA",
     "MSA",
@@ -55,6 +65,7 @@ __all__ = [
     "RepresentationWarning",
     "ShapeAlignment",
     "ShapeMetric",
+    "StochasticAlignment",
     "get_measure",
     "list_measures",
     "pairwise",

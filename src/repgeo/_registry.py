@@ -50,7 +50,7 @@ def get_measure(name: str, **overrides: Any) -> Measure:
     --------
     >>> import repgeo as rg
     >>> rg.get_measure("procrustes")
-    ShapeMetric(alpha=1.0, score='angular', ridge=0.0)
+    ShapeMetric(alpha=1.0, score='angular', ridge=0.0, convention='repgeo')
     >>> rg.get_measure("shape", alpha=0.5).alpha
     0.5
     """

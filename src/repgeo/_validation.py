@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -33,6 +33,9 @@ __all__ = [
     "check_same_points",
     "check_psd",
     "check_shape",
+    "as_stochastic",
+    "as_labelled",
+    "check_symmetric_matrix",
 ]
 
 @dataclass(frozen=True)
@@ -410,3 +413,90 @@ def check_shape(value: np.ndarray, name: str, shapes: Sequence[tuple], meaning: 
         listed = " or ".join(str(tuple(s)) for s in shapes)
         raise ValueError(f"{name} must have shape {listed} ({meaning}); got shape {tuple(value.shape)}")
     return value
+
+
+def as_stochastic(value: Any, name: str, *, samples_only: bool = False) -> tuple:
+    """Validate stochastic responses: samples ``(n_conditions, n_repeats, n_units)`` or ``(means, covariances)``.
+
+    Returns ``("samples", X)`` or ``("gaussian", means, covs)`` with float64
+    arrays; covariances are symmetrised after checking symmetry and positive
+    semi-definiteness.  Samples need at least 2 repeats per condition.
+
+    Examples
+    --------
+    >>> as_stochastic(np.zeros((4, 1, 3)), "X")
+    Traceback (most recent call last):
+    ...
+    ValueError: X has 1 repeat per condition (shape (4, 1, 3)); at least 2 repeats are required to estimate the spread
+    """
+    if isinstance(value, (tuple, list)) and len(value) == 2 and not samples_only:
+        means = as_float_array(value[0], f"{name}[0] (means)", ndim=2)
+        covs = as_float_array(value[1], f"{name}[1] (covariances)", ndim=3)
+        K, n = means.shape
+        if covs.shape != (K, n, n):
+            raise ValueError(
+                f"{name}[1] (covariances) must have shape (n_conditions, n_units, n_units) = {(K, n, n)} to match "
+                f"means of shape {means.shape}; got {covs.shape}"
+            )
+        sym = 0.5 * (covs + covs.swapaxes(-1, -2))
+        asym = float(np.abs(covs - sym).max())
+        scale = max(float(np.abs(sym).max()), np.finfo(float).tiny)
+        if asym > 1e-8 * scale:
+            raise ValueError(f"{name}[1] (covariances) must be symmetric; the largest asymmetry is {asym:.3g}")
+        check_psd(sym, f"{name}[1] (covariances)", rtol=1e-10)
+        return ("gaussian", means, sym)
+    if isinstance(value, (tuple, list)) and not samples_only:
+        raise TypeError(f"{name} must be an array of samples or a (means, covariances) pair; got a "
+                        f"{type(value).__name__} of length {len(value)}")
+    X = as_float_array(value, name, layout="stochastic")
+    if X.shape[1] < 2:
+        raise ValueError(
+            f"{name} has {X.shape[1]} repeat per condition (shape {X.shape}); at least 2 repeats are required "
+            "to estimate the spread"
+        )
+    return ("samples", X)
+def as_labelled(reps: Any, name: str, *, minimum: int = 1) -> tuple[list[str], list[Any]]:
+    """Labels and arrays of a sequence or dict of representations, in order.
+
+    Dict keys become the labels (as strings, which must be distinct); a
+    sequence is labelled ``"0"``, ``"1"``, ...
+
+    Examples
+    --------
+    >>> as_labelled([np.zeros((3, 2))], "reps", minimum=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: reps must hold at least 2 representations; got 1
+    """
+    if isinstance(reps, Mapping):
+        labels = [str(k) for k in reps]
+        if len(set(labels)) < len(labels):
+            dup = sorted({lab for lab in labels if labels.count(lab) > 1})
+            raise ValueError(f"{name} has keys that are equal as strings ({dup}); labels must be distinct")
+        arrays = list(reps.values())
+    elif isinstance(reps, (np.ndarray, str, bytes)) or not isinstance(reps, Iterable) or hasattr(reps, "detach"):
+        raise TypeError(f"{name} must be a sequence or dict of arrays (one per representation); got {_describe(reps)}")
+    else:
+        arrays = list(reps)
+        labels = [str(i) for i in range(len(arrays))]
+    if len(arrays) < minimum:
+        raise ValueError(f"{name} must hold at least {minimum} representations; got {len(arrays)}")
+    return labels, arrays
+
+
+def check_symmetric_matrix(V: np.ndarray, name: str, n: int, meaning: str) -> np.ndarray:
+    """Require a symmetric ``(n, n)`` matrix (up to rounding) and return its symmetric part.
+
+    Examples
+    --------
+    >>> check_symmetric_matrix(np.triu(np.ones((2, 2))), "V", 2, "a tangent vector")
+    Traceback (most recent call last):
+    ...
+    ValueError: V must be symmetric (a tangent vector); the largest asymmetry |V - V^T| is 1
+    """
+    if V.shape != (n, n):
+        raise ValueError(f"{name} must be a symmetric ({n}, {n}) matrix ({meaning}); got shape {V.shape}")
+    asym = float(np.abs(V - V.T).max())
+    if asym > 1e-8 * max(float(np.abs(V).max()), np.finfo(float).tiny):
+        raise ValueError(f"{name} must be symmetric ({meaning}); the largest asymmetry |V - V^T| is {asym:.3g}")
+    return 0.5 * (V + V.T)

@@ -307,10 +307,11 @@ def check_torch_matches_numpy(m: Measure, rng: np.random.Generator, n_trials: in
 
 def check_extreme_scales(m: Measure, rng: np.random.Generator, n_trials: int, make: Draw) -> None:
     """Both arguments scaled by 1e-150 or 1e150 give the unit-scale value times ``scale**d``, where
-    ``d`` (0 for scale-free measures, 1 for Euclidean forms) is read off a 10x rescaling."""
+    ``d`` (0 for scale-free measures, 1 for Euclidean forms, 1/2 for square roots of lengths such as
+    the energy shape metric) is read off a 10x rescaling, to the nearest half."""
     X, _, Z = _triple(m, rng, make)
     base = m(X, Z)
-    degree = round(float(np.log10(m(10 * X, 10 * Z) / base))) if base != 0 else 0
+    degree = round(2 * float(np.log10(m(10 * X, 10 * Z) / base))) / 2 if base != 0 else 0
     for scale in (1e-150, 1e150):
         got = m(scale * X, scale * Z)
         assert np.isfinite(got), f"scale {scale:g}: {got!r}"

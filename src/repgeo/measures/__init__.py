@@ -1,13 +1,19 @@
 """Measures, one module per family; importing this package registers them all."""
 
+from .conv import ConvShapeAlignment, ConvShapeMetric
 from .kernel import AngularCKA, KernelCKA, LinearCKA
 from .msa import MSA
 from .permutation import PermutationMetric
 from .rsa import RSA, rdm
 from .shape import ShapeAlignment, ShapeMetric
+from .stochastic import EnergyShapeMetric, GaussianShapeMetric, StochasticAlignment
 
 __all__ = [
     "AngularCKA",
+    "ConvShapeAlignment",
+    "ConvShapeMetric",
+    "EnergyShapeMetric",
+    "GaussianShapeMetric",
     "KernelCKA",
     "LinearCKA",
     "MSA",
@@ -15,5 +21,6 @@ __all__ = [
     "RSA",
     "ShapeAlignment",
     "ShapeMetric",
+    "StochasticAlignment",
     "rdm",
 ]
