@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ._linalg import blocks
+from ._backend import NUMPY, is_tensor, namespace
 
 __all__ = [
     "LAYOUTS",
@@ -99,14 +99,15 @@ def as_float_array(
     layout: str | None = None,
     dtype: type = np.float64,
     allow_nonfinite: bool = False,
-) -> np.ndarray:
+    xp: Any = None,
+) -> Any:
     """Convert ``value`` to a finite floating array, checking its dimensions.
 
     Parameters
     ----------
     value : array_like
         The input.  Torch tensors are converted through ``numpy()`` after being
-        detached and moved to the CPU.
+        detached and moved to the CPU, unless ``xp`` is a torch namespace.
     name : str
         The argument name used in error messages.
     ndim : int or tuple of int, optional
@@ -117,11 +118,15 @@ def as_float_array(
     dtype : numpy dtype, default float64
     allow_nonfinite : bool, default False
         If False, NaN or infinite entries raise ``ValueError``.
+    xp : namespace, optional
+        A torch namespace of :mod:`repgeo._backend` keeps the data in torch:
+        the result is a float64 tensor on that namespace's device (arrays and
+        lists are moved there), checked there with the same messages.
 
     Returns
     -------
-    ndarray
-        A C-contiguous array of ``dtype``.
+    ndarray or tensor
+        A C-contiguous array of ``dtype`` (a float64 tensor with a torch ``xp``).
 
     Examples
     --------
@@ -131,7 +136,35 @@ def as_float_array(
     described = None
     if layout is not None:
         described, ndim = LAYOUTS[layout].shape, LAYOUTS[layout].ndim
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+    xp = NUMPY if xp is None else xp
+    if xp.is_torch and is_tensor(value):
+        arr = value.detach()
+        if arr.is_complex():
+            raise TypeError(f"{name} must hold real numbers; got complex dtype {arr.dtype}")
+    else:
+        arr = _array_of_numbers(value, name)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = described or " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(
+                f"{name} must be {want}; got a {arr.ndim}-D array of shape {tuple(arr.shape)}"
+            )
+    if 0 in arr.shape:
+        raise ValueError(f"{name} must not be empty; got shape {tuple(arr.shape)}")
+    arr = xp.as_float64(arr, dtype)
+    if not allow_nonfinite and not bool(xp.isfinite(arr).all()):
+        n_nan = int(xp.isnan(arr).sum())
+        n_inf = int(xp.isinf(arr).sum())
+        raise ValueError(
+            f"{name} must be finite; it has {n_nan} NaN and {n_inf} infinite entries"
+        )
+    return arr
+
+
+def _array_of_numbers(value: Any, name: str) -> np.ndarray:
+    """``value`` as a NumPy array of real numbers (tensors detached and brought to the CPU)."""
+    if is_tensor(value):
         value = _torch_to_numpy(value, name)
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be an array of numbers; got {_describe(value)}")
@@ -145,22 +178,6 @@ def as_float_array(
         raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
     if np.iscomplexobj(arr):
         raise TypeError(f"{name} must hold real numbers; got complex dtype {arr.dtype}")
-    if ndim is not None:
-        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-        if arr.ndim not in allowed:
-            want = described or " or ".join(f"{d}-D" for d in allowed)
-            raise ValueError(
-                f"{name} must be {want}; got a {arr.ndim}-D array of shape {arr.shape}"
-            )
-    if 0 in arr.shape:
-        raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
-    arr = np.ascontiguousarray(arr, dtype=dtype)
-    if not allow_nonfinite and not np.isfinite(arr).all():
-        n_nan = int(np.isnan(arr).sum())
-        n_inf = int(np.isinf(arr).sum())
-        raise ValueError(
-            f"{name} must be finite; it has {n_nan} NaN and {n_inf} infinite entries"
-        )
     return arr
 
 
@@ -361,12 +378,14 @@ def check_rng(rng: Any) -> np.random.Generator:
 # ----------------------------------------------------------------------------- Jacobian and metric fields
 
 
-def as_jacobians(J: Any, name: str) -> np.ndarray:
-    """A finite float64 Jacobian stack ``(n_points, n_features, m)``."""
-    return as_float_array(J, name, layout="jacobian")
+def as_jacobians(J: Any, name: str, *, xp: Any = None) -> Any:
+    """A finite float64 Jacobian stack ``(n_points, n_features, m)`` (a tensor with a torch ``xp``)."""
+    return as_float_array(J, name, layout="jacobian", xp=xp)
 
 
-def as_metrics(G: Any, name: str, *, single: bool = True, with_scale: bool = False, symmetrise: bool = True) -> Any:
+def as_metrics(
+    G: Any, name: str, *, single: bool = True, with_scale: bool = False, symmetrise: bool = True, xp: Any = None
+) -> Any:
     """A finite float64 stack of symmetric matrices ``(n_points, m, m)``.
 
     A single ``(m, m)`` matrix is accepted when ``single`` and returned with a
@@ -376,34 +395,37 @@ def as_metrics(G: Any, name: str, *, single: bool = True, with_scale: bool = Fal
     only the lower triangle (Cholesky, ``eigvalsh``, ``eigh``).  With
     ``with_scale``, returns ``(G, amax)`` with ``amax`` the largest absolute
     entry of each matrix, which the numerical kernels reuse.  The checks run
-    over cache-sized blocks of points and read only the two triangles.
+    over cache-sized blocks of points and read only the two triangles.  A
+    torch ``xp`` keeps the stack in torch on its device (see :func:`as_float_array`).
     """
-    G = as_float_array(G, name, ndim=(2, 3) if single else 3, allow_nonfinite=True)
+    xp = NUMPY if xp is None else xp
+    G = as_float_array(G, name, ndim=(2, 3) if single else 3, allow_nonfinite=True, xp=xp)
     if G.ndim == 2:
         G = G[None]
     n, m = G.shape[:2]
     if G.shape[-1] != m:
         raise ValueError(
-            f"{name} must hold square (m, m) metric tensors; got trailing shape {G.shape[-2:]}"
+            f"{name} must hold square (m, m) metric tensors; got trailing shape {tuple(G.shape[-2:])}"
         )
     upper, lower = np.triu_indices(m, 1)
-    upper, lower = upper * m + lower, lower * m + upper  # flat indices of the two triangles
-    amax, asym = np.empty(n), np.zeros(n)
-    for sl in blocks(n, m):  # NaN/inf entries are reported below, with their counts, not warned about here
+    upper, lower = xp.index(upper * m + lower), xp.index(lower * m + upper)  # flat indices of the two triangles
+    amax, asym = xp.empty((n,)), xp.zeros((n,))
+    for sl in xp.blocks(n, m):  # NaN/inf entries are reported below, with their counts, not warned about here
         g = G[sl].reshape(-1, m * m)
-        amax[sl] = np.maximum(g.max(axis=1), -g.min(axis=1))  # NaN and inf propagate
+        amax[sl] = xp.maximum(xp.amax(g, axis=1), -xp.amin(g, axis=1))  # NaN and inf propagate
         if m > 1:
             # halves first: no overflow near the float maximum
-            with np.errstate(invalid="ignore"):
-                asym[sl] = np.abs(0.5 * g[:, upper] - 0.5 * g[:, lower]).max(axis=1)  # |G - G^T| / 2
-    if not np.isfinite(amax).all():
-        as_float_array(G, name)  # raises the standard message, with the counts
-    bad = asym > 0.5e-8 * amax
+            with xp.errstate(invalid="ignore"):
+                asym[sl] = xp.amax(xp.abs(0.5 * g[:, upper] - 0.5 * g[:, lower]), axis=1)  # |G - G^T| / 2
+    if not bool(xp.isfinite(amax).all()):
+        as_float_array(G, name, xp=xp)  # raises the standard message, with the counts
+    bad = xp.to_numpy(asym > 0.5e-8 * amax)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        a_i, s_i = float(amax[i]), float(asym[i])
         raise ValueError(
             f"{name} must hold symmetric matrices; at point {i} the largest asymmetry |G - G^T| is "
-            f"{_pow2_repr(asym[i], 1)} (relative {2.0 * (asym[i] / amax[i]):.3g}); {int(bad.sum())} of {n} "
+            f"{_pow2_repr(s_i, 1)} (relative {2.0 * (s_i / a_i):.3g}); {int(bad.sum())} of {n} "
             "matrices are asymmetric"
         )
     if symmetrise:
@@ -426,7 +448,7 @@ def check_same_points(a: tuple, b: tuple, names: tuple[str, str], what: str) -> 
         )
 
 
-def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool = False, offset: int = 0) -> None:
+def check_psd(G: Any, name: str, *, rtol: float = 1e-10, definite: bool = False, offset: int = 0) -> None:
     """Require a symmetric stack ``(n_points, m, m)`` to be positive semi-definite up to rounding.
 
     A matrix fails when its smallest eigenvalue is below ``-rtol`` times its
@@ -441,15 +463,17 @@ def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool =
     ...
     ValueError: G must be positive semi-definite; at point 0 the smallest eigenvalue is -5 (the largest in magnitude is 5); 1 of 1 matrices are indefinite
     """
-    a = np.abs(G).max(axis=(-2, -1))
-    w = np.linalg.eigvalsh(G / np.where(a > 0, a, 1.0)[:, None, None])
-    top = np.abs(w).max(axis=-1)
-    bad = w[:, 0] < -rtol * top
+    xp = namespace(G)
+    a = xp.amax(xp.abs(G), axis=(-2, -1))
+    w = xp.eigvalsh(G / xp.where(a > 0, a, 1.0)[:, None, None])
+    top = xp.amax(xp.abs(w), axis=-1)
+    bad = xp.to_numpy(w[:, 0] < -rtol * top)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        w_i, a_i, top_i = float(w[i, 0]), float(a[i]), float(top[i])
         raise ValueError(
             f"{name} must be positive {'' if definite else 'semi-'}definite; at point {offset + i} the smallest eigenvalue "
-            f"is {w[i, 0] * a[i]:.3g} (the largest in magnitude is {top[i] * a[i]:.3g}); "
+            f"is {w_i * a_i:.3g} (the largest in magnitude is {top_i * a_i:.3g}); "
             f"{int(bad.sum())} of {len(G)} matrices" + (f" from point {offset}" if offset else "") + " are indefinite"
         )
 
