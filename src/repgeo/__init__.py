@@ -22,8 +22,10 @@ from typing import Any
 from ._measure import Measure, MeasureInfo
 from ._registry import get_measure, list_measures, register
 from .measures import (
+    DSA,
     RSA,
     AngularCKA,
+    InputDSA,
     KernelCKA,
     LinearCKA,
     MSA,
@@ -43,6 +45,8 @@ _SUBMODULES = frozenset(
 
 __all__ = [
     "AngularCKA",
+    "DSA",
+    "InputDSA",
     "KernelCKA",
     "LinearCKA",
     "MSA",

@@ -1,5 +1,6 @@
 """Measures, one module per family; importing this package registers them all."""
 
+from .dsa import DSA, InputDSA
 from .kernel import AngularCKA, KernelCKA, LinearCKA
 from .msa import MSA
 from .permutation import PermutationMetric
@@ -8,6 +9,8 @@ from .shape import RepresentationWarning, ShapeAlignment, ShapeMetric
 
 __all__ = [
     "AngularCKA",
+    "DSA",
+    "InputDSA",
     "KernelCKA",
     "LinearCKA",
     "PermutationMetric",
