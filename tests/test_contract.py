@@ -54,9 +54,24 @@ def _jacobian(rng, shape_seed):
     return rng.standard_normal((n_points, n_features, m))
 
 
+def _trajectory(rng, shape_seed):
+    """A noise-driven stable linear system, one trial (n_time, n) or three (3, n_time, n)."""
+    n = int(rng.integers(3, 7))
+    Q = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    A = Q @ np.diag(rng.uniform(0.5, 0.95, n)) @ np.linalg.qr(rng.standard_normal((n, n)))[0] @ Q.T
+    shape = (int(rng.integers(80, 150)), n) if rng.integers(2) else (3, int(rng.integers(60, 100)), n)
+    noise = rng.standard_normal(shape)
+    X = np.empty(shape)
+    X[..., 0, :] = noise[..., 0, :]
+    for t in range(1, shape[-2]):
+        X[..., t, :] = X[..., t - 1, :] @ A.T + noise[..., t, :]
+    return X
+
+
 LAYOUTS = {
     "matrix": (_matrix, -1),
     "jacobian": (_jacobian, 1),
+    "trajectory": (_trajectory, -1),
 }
 
 
@@ -241,8 +256,12 @@ def test_bad_input_raises(name):
     # degenerate data: constant activations, or Jacobians whose metrics are all singular
     with pytest.raises(ValueError, match="constant|singular"):
         m(np.ones_like(X), Z)
-    with pytest.raises(ValueError, match="rows must be matched|same input points"):
-        m(X[:-2], Z)
+    if m.info.input == "trajectory":  # systems may differ in length; too short for one step raises
+        with pytest.raises(ValueError, match="time points"):
+            m(X[..., :1, :], Z)
+    else:
+        with pytest.raises(ValueError, match="rows must be matched|same input points"):
+            m(X[:-2], Z)
     with pytest.raises(TypeError):
         m(X.astype(str), Z)
 

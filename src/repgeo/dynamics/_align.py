@@ -205,6 +205,37 @@ def _trust_region(problem: _Problem, C: np.ndarray, precond, scale: float, tol: 
     return C, f, g_rel, converged
 
 
+def _multistart(tasks: list, scale: float, tol: float, max_iter: int):
+    """Screen every start to a loose tolerance, then refine the few whose values lie near the best.
+
+    ``tasks`` holds ``(problem, preconditioner, C0, transposed)``; a
+    transposed task solves the swapped problem ``(B, A)`` from ``C0^T`` (same
+    objective values, another preconditioner, so other paths to other local
+    optima).  Most of a start's cost is its final, quadratically convergent
+    phase, so screening first is several times cheaper than refining every
+    start; a start is refined when its screened value is within
+    ``1e-3 * scale`` of the best, at most ``_REFINED`` of them.
+    """
+    screened = []
+    for problem, precond, C0, transposed in tasks:
+        C, f, _, _ = _trust_region(problem, C0.T if transposed else C0, precond, scale, _SCREEN_TOL, max_iter)
+        screened.append((f, C, problem, precond, transposed))
+    screened.sort(key=lambda item: item[0])
+    f_best = screened[0][0]
+    best = None
+    for f, C, problem, precond, transposed in screened[:_REFINED]:  # noqa: B007
+        if f > f_best + 1e-3 * scale:
+            break
+        C, f, g_rel, converged = _trust_region(problem, C, precond, scale, tol, max_iter)
+        if best is None or f < best[1]:
+            best = (C.T if transposed else C, f, g_rel, converged)
+    return best
+
+
+_SCREEN_TOL = 1e-3
+_REFINED = 5
+
+
 # ----------------------------------------------------------------------------- starting points
 
 
@@ -249,13 +280,39 @@ def _ordered_schur(A: np.ndarray, order: str) -> tuple[np.ndarray, np.ndarray]:
     return T, Z
 
 
+def _canonical(Z: np.ndarray, A: np.ndarray, pairs: list[int]) -> np.ndarray:
+    """Remove a frame's arbitrary choices using ``A`` itself, so that the frame of ``Q A Q^T`` is ``Q Z``.
+
+    Inside each 2-D invariant plane (columns ``k, k+1`` for ``k`` in ``pairs``)
+    a normal block is unchanged by rotations, so LAPACK's choice of basis
+    there is arbitrary: the plane is rotated to diagonalise the symmetric
+    part of ``A`` (larger eigenvalue first).  Then column signs are fixed by
+    ``(Z^T A Z)[k, k+1] >= 0`` (up to the one global sign that no alignment
+    can see).
+    """
+    Z = Z.copy()
+    S = A + A.T
+    for k in pairs:
+        plane = Z[:, k:k + 2]
+        _, R = np.linalg.eigh(plane.T @ S @ plane)
+        Z[:, k:k + 2] = plane @ R[:, ::-1]
+    T = Z.T @ A @ Z
+    signs = np.concatenate([[1.0], np.cumprod(np.where(np.diag(T, 1) < 0, -1.0, 1.0))])
+    return Z * signs
+
+
 def _frames(A: np.ndarray) -> list[np.ndarray]:
-    """Orthogonal frames built from ``A`` alone (equivariant: a frame of ``Q A Q^T`` is ``Q`` times one of ``A``)."""
-    frames = [_ordered_schur(A, order)[1] for order in _ORDERS]
-    w, E = np.linalg.eigh(A + A.T)
-    frames.append(E[:, ::-1])
-    frames.append(np.eye(len(A)))
-    return frames
+    """Orthogonal frames built from ``A`` alone (equivariant: a frame of ``Q A Q^T`` is ``Q`` times one of ``A``).
+
+    Real Schur vectors with eigenvalues sorted by modulus and by angle, and
+    eigenvectors of the symmetric and of the skew-symmetric part.
+    """
+    out = []
+    for M, order in ((A, "modulus"), (A, "angle"), (A - A.T, "modulus")):
+        T, Z = _ordered_schur(M, order)
+        out.append(_canonical(Z, A, [k for k, size in _blocks(T) if size == 2]))
+    out.insert(2, _canonical(np.linalg.eigh(A + A.T)[1][:, ::-1], A, []))
+    return out
 
 
 def _greedy_signs(W: np.ndarray, lin: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -271,10 +328,19 @@ def _greedy_signs(W: np.ndarray, lin: np.ndarray, d: np.ndarray) -> np.ndarray:
     return d
 
 
-def _starts(A0, B0, P, Q, n_random, rng) -> list[np.ndarray]:
-    """Deterministic starts in both components of O(n), then ``n_random`` Haar-random ones."""
+def _padded_frames(A: np.ndarray, n: int) -> list[np.ndarray]:
+    """Frames of the unpadded ``A``, extended by the identity on the zero-padded coordinates
+    (the padded matrix has repeated zero eigenvalues, whose eigenvectors no frame could fix)."""
+    k = len(A)
+    return [np.block([[Z, np.zeros((k, n - k))], [np.zeros((n - k, k)), np.eye(n - k)]]) for Z in _frames(A)]
+
+
+def _starts(A0, B0, P, Q, n_random, rng, frames_a, frames_b) -> list[np.ndarray]:
+    """Starts in both components of O(n): ``Z_A D Z_B^T`` over frame pairs with greedy signs ``D``,
+    then ``n_random`` starts ``Z_A G Z_B^T`` with Haar-random ``G`` (in the first frames, so that they
+    too move with the coordinates)."""
     out = []
-    for ZA, ZB in zip(_frames(A0), _frames(B0)):
+    for ZA, ZB in zip(frames_a, frames_b):
         TA, TB = ZA.T @ A0 @ ZA, ZB.T @ B0 @ ZB
         W = TA * TB
         lin = np.einsum("ij,ij->i", ZA.T @ P, ZB.T @ Q) if P is not None else np.zeros(len(W))
@@ -285,8 +351,8 @@ def _starts(A0, B0, P, Q, n_random, rng) -> list[np.ndarray]:
         flipped[int(np.argmax(gains))] *= -1  # the best start in the other component
         out += [(ZA * d) @ ZB.T, (ZA * flipped) @ ZB.T]
     for _ in range(n_random):
-        Q_, R_ = np.linalg.qr(rng.standard_normal(A0.shape))
-        out.append(Q_ * np.sign(np.diag(R_)))
+        G, R = np.linalg.qr(rng.standard_normal(A0.shape))
+        out.append(frames_a[0] @ (G * np.sign(np.diag(R))) @ frames_b[0].T)
     unique: list[np.ndarray] = []
     for C in out:
         if not any(np.abs(C - U).max() < 1e-12 for U in unique):
@@ -363,13 +429,16 @@ def align_vector_fields(
     and Hessian, and the best is kept.  The starts are ``Z_A D Z_B^T`` for
     frames ``Z`` computed from each matrix alone -- real Schur vectors with
     eigenvalues sorted by modulus and by angle, eigenvectors of the
-    symmetric part, the identity -- and sign matrices ``D`` chosen greedily
-    for each determinant, so both components of O(n) are searched.  Such
-    starts move with the coordinates (a frame of ``Q A Q^T`` is ``Q`` times
-    a frame of ``A``), so the result does not depend on the basis ``A`` and
-    ``B`` are written in.  Nothing certifies a global optimum: the value is
-    an upper bound on the true minimum, tight in every test we ran against
-    many random restarts but not guaranteed.
+    symmetric and of the skew-symmetric part, column signs fixed by the
+    matrix -- and sign matrices ``D`` chosen greedily for each determinant,
+    so both components of O(n) are searched; each start is also run on the
+    swapped problem ``(B, A)``, whose preconditioner differs.  The starts
+    move with the coordinates (a frame of ``Q A Q^T`` is ``Q`` times a frame
+    of ``A``), so the result does not depend on the orthogonal basis ``A``
+    and ``B`` are written in, even where the optimum found is only local.
+    Nothing certifies a global optimum: the value is an upper bound on the
+    true minimum (random restarts, ``n_random_starts``, occasionally find a
+    lower one; see the notes of :class:`repgeo.DSA`).
 
     References
     ----------
@@ -390,6 +459,7 @@ def align_vector_fields(
     """
     A, B = _square(A, "A"), _square(B, "B")
     n = max(len(A), len(B))
+    sizes = (len(A), len(B))
     A, B = _pad(A, n, (0, 1)), _pad(B, n, (0, 1))
     P = Q = None
     if (input_a is None) != (input_b is None):
@@ -421,20 +491,24 @@ def align_vector_fields(
     B0 = Bu - np.trace(Bu) / n * eye
     L = Pu @ Qu.T if P is not None else None
     problem = _Problem(A0, B0, L)
+    swapped = _Problem(B0, A0, L.T if L is not None else None)
     scale = max(_frobenius(A0) * _frobenius(B0) + (_frobenius(L) if L is not None else 0.0), np.finfo(float).tiny)
-    starts = _starts(A0, B0, Pu, Qu, n_random_starts, gen) if n > 1 else [eye]
-    precond = _preconditioner(B0) if n > 1 else None
-    best = None
-    for C0 in starts:
-        if n == 1:
-            result = (C0, problem.value(C0), 0.0, True)
-        else:
-            result = _trust_region(problem, C0, precond, scale, tol, max_iter)
-        if best is None or result[1] < best[1]:
-            best = result
+    if n > 1:
+        frames_a = _padded_frames(Au[: sizes[0], : sizes[0]], n)
+        frames_b = _padded_frames(Bu[: sizes[1], : sizes[1]], n)
+        starts = _starts(A0, B0, Pu, Qu, n_random_starts, gen, frames_a, frames_b)
+    else:
+        starts = [eye]
+    if n == 1:
+        best = (eye, problem.value(eye), 0.0, True)
+    else:
+        pa, pb = _preconditioner(A0), _preconditioner(B0)
+        tasks = [(problem, pb, C0, False) for C0 in starts] + [(swapped, pa, C0, True) for C0 in starts]
+        best = _multistart(tasks, scale, tol, max_iter)
     C, _, g_rel, converged = best
     C = _reorthogonalise(C)
-    return _alignment(A, B, P, Q, na, nb, Au, Bu, Pu, Qu, C, len(starts), g_rel, converged)
+    n_starts = 2 * len(starts) if n > 1 else 1
+    return _alignment(A, B, P, Q, na, nb, Au, Bu, Pu, Qu, C, n_starts, g_rel, converged)
 
 
 def _reorthogonalise(C: np.ndarray) -> np.ndarray:

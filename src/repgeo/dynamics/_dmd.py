@@ -124,6 +124,18 @@ def _scaled(H: np.ndarray) -> tuple[np.ndarray, int]:
     return np.ldexp(H, -e), e
 
 
+def _fixed_signs(V: np.ndarray, Ut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Singular vectors with the largest-magnitude entry of each column of ``V`` positive.
+
+    ``V`` (time courses) does not change under orthogonal maps of the
+    features, so with its signs fixed by itself neither does the fitted
+    operator (instead of changing by the arbitrary signs LAPACK returns).
+    """
+    signs = np.sign(V[np.argmax(np.abs(V), axis=0), np.arange(V.shape[1])])
+    signs[signs == 0] = 1.0
+    return V * signs, Ut * signs[:, None]
+
+
 def _pairs(rows: np.ndarray, n_trials: int) -> tuple[np.ndarray, np.ndarray]:
     """Current and next rows of a trial-stacked array, never crossing trials."""
     per = rows.reshape(n_trials, -1, rows.shape[-1])
@@ -215,6 +227,7 @@ def havok_dmd(
     Hs, e = _scaled(H.reshape(n_trials * n_rows, width))
     V, s, Ut = np.linalg.svd(Hs, full_matrices=False)
     s = np.ldexp(s, e)
+    V, Ut = _fixed_signs(V, Ut)
     r = select_rank(s, Hs.shape, rank=rank, explained_variance=explained_variance, threshold=threshold)
     Vm, Vp = _pairs(V[:, :r], n_trials)
     _check_pairs(len(Vm) - int(intercept), r, ridge, "X")
@@ -367,7 +380,8 @@ def dmdc(
     what = "the stacked states and inputs"
     p = select_rank(so, omega.shape, rank=None if input_rank is None else check_positive_int(input_rank, "input_rank"),
                     name=what)
-    _, sr_, Wr = np.linalg.svd(Hp_s, full_matrices=False)
+    Vr_, sr_, Wr = np.linalg.svd(Hp_s, full_matrices=False)
+    _, Wr = _fixed_signs(Vr_, Wr)
     r = select_rank(sr_, Hp.shape, rank=rank)
     _check_pairs(len(Hm), p, ridge, "X")
     Ur = Wr[:r].T
