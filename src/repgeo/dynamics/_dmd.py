@@ -166,7 +166,6 @@ def havok_dmd(
     explained_variance: float | None = None,
     threshold: float | None = None,
     ridge: float = 0.0,
-    intercept: bool = False,
 ) -> HAVOKResult:
     r"""Fit a linear model in delay coordinates (HAVOK-style DMD, as DSA uses it).
 
@@ -182,11 +181,6 @@ def havok_dmd(
         of the embedding as they are (so depends on the data's scale).
     ridge : float >= 0
         Tikhonov term of the regression.
-    intercept : bool, default False
-        Fit ``v_{t+1} = A_v v_t + c`` (unpenalised ``c``): what centring the
-        data needs when its mean is not a fixed point (a transient, a driven
-        offset), since ``x_t - mean`` then follows an affine map.
-
     Returns
     -------
     HAVOKResult
@@ -230,9 +224,7 @@ def havok_dmd(
     V, Ut = _fixed_signs(V, Ut)
     r = select_rank(s, Hs.shape, rank=rank, explained_variance=explained_variance, threshold=threshold)
     Vm, Vp = _pairs(V[:, :r], n_trials)
-    _check_pairs(len(Vm) - int(intercept), r, ridge, "X")
-    if intercept:  # least squares with an intercept = without one, on separately centred pairs
-        Vm, Vp = Vm - Vm.mean(axis=0), Vp - Vp.mean(axis=0)
+    _check_pairs(len(Vm), r, ridge, "X")
     A = _ridge_solve(Vm, Vp, ridge).T
     return HAVOKResult(A, Ut[:r].T, s, r, int(n_delays), int(delay_interval))
 
@@ -309,7 +301,6 @@ def dmdc(
     rank: int | str | None = None,
     input_rank: int | None = None,
     ridge: float = 0.0,
-    intercept: bool = False,
 ) -> DMDcResult:
     r"""DMD with control (Proctor, Brunton & Kutz 2016) in delay coordinates.
 
@@ -330,10 +321,6 @@ def dmdc(
         numerical rank).
     ridge : float >= 0
         Tikhonov term on the stacked snapshots' inverse.
-    intercept : bool, default False
-        Fit ``h_{t+1} = A h_t + B u_t + c`` (as centring states and inputs needs;
-        see :func:`havok_dmd`).
-
     Returns
     -------
     DMDcResult
@@ -371,8 +358,6 @@ def dmdc(
     u = inputs[:, inputs.shape[1] - n_rows:]  # the input at each delay vector's newest time point
     Hm, Hp = _pairs(H.reshape(-1, width), n_trials)
     Um, _ = _pairs(u.reshape(n_trials * n_rows, -1), n_trials)
-    if intercept:  # an intercept = separately centred current states, inputs and next states
-        Hm, Um, Hp = Hm - Hm.mean(axis=0), Um - Um.mean(axis=0), Hp - Hp.mean(axis=0)
     e = _exponent(Hm, Um, Hp)  # one scale for states and inputs keeps B in data units
     Hm_s, Hp_s, Um_s = np.ldexp(Hm, -e), np.ldexp(Hp, -e), np.ldexp(Um, -e)
     omega = np.hstack([Hm_s, Um_s])  # rows are snapshots; columns [state, input]

@@ -113,10 +113,11 @@ class DSA(Measure):
     score : {"angular", "euclidean", "wasserstein"}, default "angular"
         See Notes.
     center : bool, default True
-        Subtract each feature's mean (over trials and time) before embedding
-        and fit the one-step map with an intercept, so a constant offset
-        changes nothing and a mean that is not a fixed point (a transient) does
-        not bias the fit.  dsa-metric does neither (``center=False`` matches it).
+        Subtract each feature's mean (over trials and time) before embedding,
+        so a constant offset changes nothing (dsa-metric does not centre:
+        ``center=False`` matches it).  The linear model has no intercept, so
+        data whose mean is not a fixed point (a transient towards a state far
+        from the mean) are fitted less well once centred.
     n_random_starts : int >= 0, default 0
         Random orthogonal starting points added to the deterministic ones of
         :func:`repgeo.dynamics.align_vector_fields`.
@@ -214,8 +215,7 @@ class DSA(Measure):
     def prepare(self, X: Any, name: str = "X") -> _System:
         arr = _trajectory(X, name, self.center, self.n_delays, self.delay_interval)
         fit = havok_dmd(arr, self.n_delays, self.delay_interval, rank=self.rank,
-                        explained_variance=self.explained_variance, threshold=self.threshold, ridge=self.ridge,
-                        intercept=self.center)
+                        explained_variance=self.explained_variance, threshold=self.threshold, ridge=self.ridge)
         op = _nonzero(fit.operator, name)
         eig = np.linalg.eigvals(op) if self.score == "wasserstein" else np.empty(0, complex)
         return _System(op, eig)
@@ -284,8 +284,10 @@ class InputDSA(Measure):
     ...     for t in range(len(u) - 1): x[t + 1] = A @ x[t] + np.array([1.0, 0.0]) * u[t, 0]
     ...     return np.concatenate([x, u], axis=1)
     >>> noise, steps = rng.standard_normal((300, 1)), np.repeat(rng.standard_normal((30, 1)), 10, axis=0)
-    >>> round(rg.InputDSA()(run(noise), run(steps)), 6)
+    >>> round(rg.InputDSA(center=False)(run(noise), run(steps)), 6)  # same A, different inputs
     0.0
+    >>> round(rg.DSA(center=False)(run(noise)[:, :2], run(steps)[:, :2]), 2)  # the states alone differ
+    0.05
     """
 
     n_inputs: int = 1
@@ -344,7 +346,7 @@ class InputDSA(Measure):
         if self.center:
             inputs = inputs - inputs.mean(axis=(0, 1))
         fit = dmdc(states, inputs, self.n_delays, self.delay_interval, rank=self.rank,
-                   input_rank=self.input_rank, ridge=self.ridge, intercept=self.center)
+                   input_rank=self.input_rank, ridge=self.ridge)
         op = _nonzero(fit.state_operator, name)
         return _System(op, np.empty(0, complex), fit.input_operator if self.joint else None)
 
