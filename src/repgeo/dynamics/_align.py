@@ -188,7 +188,7 @@ def _trust_region(problem: _Problem, C: np.ndarray, precond, scale: float, tol: 
             break
         eta, h_eta = _truncated_cg(g, hess, precond, radius, max_inner)
         model = -(float(np.vdot(g, eta)) + 0.5 * float(np.vdot(eta, h_eta)))
-        if model <= 1e-13 * scale:  # what is left changes the cosine by less than ~1e-13
+        if model <= 1e-15 * scale:  # what is left changes the cosine by less than ~1e-15
             converged = True
             break
         C_new = C @ _cayley(eta)
@@ -301,18 +301,40 @@ def _canonical(Z: np.ndarray, A: np.ndarray, pairs: list[int]) -> np.ndarray:
     return Z * signs
 
 
-def _frames(A: np.ndarray) -> list[np.ndarray]:
+def _frames(A: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Orthogonal frames built from ``A`` alone (equivariant: a frame of ``Q A Q^T`` is ``Q`` times one of ``A``).
 
     Real Schur vectors with eigenvalues sorted by modulus and by angle, and
-    eigenvectors of the symmetric and of the skew-symmetric part.
+    eigenvectors of the symmetric and of the skew-symmetric part; with the
+    eigenvalue each column of the first frame carries (see
+    :func:`_position_eigenvalues`).
     """
-    out = []
+    out, lam = [], None
     for M, order in ((A, "modulus"), (A, "angle"), (A - A.T, "modulus")):
         T, Z = _ordered_schur(M, order)
-        out.append(_canonical(Z, A, [k for k, size in _blocks(T) if size == 2]))
+        pairs = [k for k, size in _blocks(T) if size == 2]
+        out.append(_canonical(Z, A, pairs))
+        if lam is None:
+            lam = _position_eigenvalues(out[0], A, pairs)
     out.insert(2, _canonical(np.linalg.eigh(A + A.T)[1][:, ::-1], A, []))
-    return out
+    return out, lam
+
+
+def _position_eigenvalues(Z: np.ndarray, A: np.ndarray, pairs: list[int]) -> np.ndarray:
+    """The eigenvalue each column of a canonical real Schur frame carries.
+
+    A 2-D block (columns ``k, k+1`` for ``k`` in ``pairs``) carries
+    ``lambda`` and its conjugate; which column gets the one with positive
+    imaginary part follows the block's sense of rotation, so that swapping
+    the two columns (a reflection of the plane) swaps them.
+    """
+    T = Z.T @ A @ Z
+    lam = np.diag(T).astype(complex)
+    for k in pairs:
+        ev = np.linalg.eigvals(T[k:k + 2, k:k + 2])
+        up = complex(ev[0].real, abs(ev[0].imag))
+        lam[k], lam[k + 1] = (up, up.conjugate()) if T[k + 1, k] >= T[k, k + 1] else (up.conjugate(), up)
+    return lam
 
 
 def _greedy_signs(W: np.ndarray, lin: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -328,11 +350,24 @@ def _greedy_signs(W: np.ndarray, lin: np.ndarray, d: np.ndarray) -> np.ndarray:
     return d
 
 
-def _padded_frames(A: np.ndarray, n: int) -> list[np.ndarray]:
+def _padded_frames(A: np.ndarray, n: int) -> tuple[list[np.ndarray], np.ndarray]:
     """Frames of the unpadded ``A``, extended by the identity on the zero-padded coordinates
-    (the padded matrix has repeated zero eigenvalues, whose eigenvectors no frame could fix)."""
+    (the padded matrix has repeated zero eigenvalues, whose eigenvectors no frame could fix), and the
+    eigenvalues carried by the columns of the first (Schur, by modulus) frame."""
     k = len(A)
-    return [np.block([[Z, np.zeros((k, n - k))], [np.zeros((n - k, k)), np.eye(n - k)]]) for Z in _frames(A)]
+    frames, lam = _frames(A)
+    lam = np.concatenate([lam, np.zeros(n - k)])
+    pad = [np.block([[Z, np.zeros((k, n - k))], [np.zeros((n - k, k)), np.eye(n - k)]]) for Z in frames]
+    return pad, lam
+
+
+def _matched(frame_b: np.ndarray, lam_a: np.ndarray, lam_b: np.ndarray) -> np.ndarray:
+    """B's Schur frame with its columns reordered so that column i carries the eigenvalue matched to A's
+    column i (linear assignment on ``|lambda_i - mu_j|^2``): for normal matrices this is the optimum of
+    Hoffman and Wielandt, in general a start near the eigenvalue-matching alignment."""
+    cost = np.abs(lam_a[:, None] - lam_b[None, :]) ** 2
+    _, cols = linear_sum_assignment(cost)
+    return frame_b[:, cols]
 
 
 def _starts(A0, B0, P, Q, n_random, rng, frames_a, frames_b) -> list[np.ndarray]:
@@ -494,8 +529,10 @@ def align_vector_fields(
     swapped = _Problem(B0, A0, L.T if L is not None else None)
     scale = max(_frobenius(A0) * _frobenius(B0) + (_frobenius(L) if L is not None else 0.0), np.finfo(float).tiny)
     if n > 1:
-        frames_a = _padded_frames(Au[: sizes[0], : sizes[0]], n)
-        frames_b = _padded_frames(Bu[: sizes[1], : sizes[1]], n)
+        frames_a, lam_a = _padded_frames(Au[: sizes[0], : sizes[0]], n)
+        frames_b, lam_b = _padded_frames(Bu[: sizes[1], : sizes[1]], n)
+        frames_a.append(frames_a[0])
+        frames_b.append(_matched(frames_b[0], lam_a, lam_b))
         starts = _starts(A0, B0, Pu, Qu, n_random_starts, gen, frames_a, frames_b)
     else:
         starts = [eye]
