@@ -20,7 +20,7 @@ from repgeo.dynamics import (
     optimal_hard_threshold,
     select_rank,
 )
-from repgeo.dynamics._align import _Problem
+from repgeo.dynamics._trust import Tasks, _hess, preconditioner
 
 
 def haar(n, rng, det=None):
@@ -233,12 +233,18 @@ def test_gradient_and_hessian_match_finite_differences():
     A, B = rng.standard_normal((2, n, n))
     P, Q = rng.standard_normal((2, n, 2))
     C = haar(n, rng)
-    problem = _Problem(A, B, P @ Q.T)
-    g, hess = problem.local(C)
+    U, Dw = preconditioner(B)
+    tasks = Tasks(A[None], B[None], (P @ Q.T)[None], U[None], Dw[None])
+    g, cache = tasks.local(C[None])
+    g = g[0]
+
+    def hess(X):
+        return _hess(tasks, cache, X[None])[0]
+
     W, D = (0.5 * (M - M.T) for M in rng.standard_normal((2, n, n)))
 
     def f(t, s):
-        return problem.value(C @ expm(t * W + s * D))
+        return tasks.value((C @ expm(t * W + s * D))[None])[0]
 
     h = 1e-5
     assert (f(h, 0) - f(-h, 0)) / (2 * h) == pytest.approx(np.vdot(W, g), rel=1e-7)

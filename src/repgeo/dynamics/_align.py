@@ -15,14 +15,14 @@ results do not depend on the coordinates the matrices are written in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
-from scipy.linalg import schur
-from scipy.linalg.lapack import dtrexc
 from scipy.optimize import linear_sum_assignment
 
 from .._validation import as_float_array, check_positive_int, check_rng
+from ._frames import matched, padded_frames, starts as make_starts
+from ._trust import Tasks, preconditioner, solve
 
 __all__ = ["VectorFieldAlignment", "align_vector_fields", "eigenvalue_wasserstein"]
 
@@ -63,336 +63,6 @@ class VectorFieldAlignment:
     n_starts: int
     gradient_norm: float
     converged: bool
-
-
-# ----------------------------------------------------------------------------- objective in the Lie algebra
-
-
-def _skew(X: np.ndarray) -> np.ndarray:
-    return 0.5 * (X - X.T)
-
-
-def _cayley(W: np.ndarray) -> np.ndarray:
-    eye = np.eye(len(W))
-    return np.linalg.solve(eye - 0.5 * W, eye + 0.5 * W)
-
-
-class _Problem:
-    """Minimise ``phi(C) = -<A, C B C^T> - <L, C>`` (``L = P Q^T``) near ``C`` along ``C e^W``.
-
-    With ``M = C^T A C`` and ``N = C^T L``, the Riemannian gradient and Hessian
-    (bi-invariant metric, skew ``W``) are ``g = skew(B^T M - M B^T - N)`` and
-    ``H[W] = 1/2 skew(S W + W S - 2 M W B^T - 2 B^T W M)`` with
-    ``S = M B^T + B^T M + N``.
-    """
-
-    def __init__(self, A: np.ndarray, B: np.ndarray, L: np.ndarray | None) -> None:
-        self.A, self.B, self.L = A, B, L
-
-    def value(self, C: np.ndarray) -> float:
-        v = -float(np.vdot(self.A, C @ self.B @ C.T))
-        return v - float(np.vdot(self.L, C)) if self.L is not None else v
-
-    def local(self, C: np.ndarray) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
-        A, B = self.A, self.B
-        M = C.T @ A @ C
-        MB, BM = M @ B.T, B.T @ M
-        G = BM - MB
-        S = MB + BM
-        if self.L is not None:
-            N = C.T @ self.L
-            G = G - N
-            S = S + N
-        g = _skew(G)
-
-        def hess(W: np.ndarray) -> np.ndarray:
-            X = S @ W + W @ S - 2.0 * (M @ W @ B.T + B.T @ W @ M)
-            return 0.25 * (X - X.T)
-
-        return g, hess
-
-
-def _preconditioner(B: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """Approximate inverse Hessian ``(ad_B^* ad_B + delta)^{-1}``, diagonal in B's complex Schur basis.
-
-    Near a good alignment ``M ~ B`` and the Hessian is close to
-    ``W -> ad_B^* ad_B W``; in the Schur basis of ``B`` its diagonal is
-    ``|t_i - t_j|^2``.  The weights are shifted by 1% of their largest value
-    (repeated eigenvalues give flat directions) and normalised to mean one.
-    """
-    T, U = schur(B.astype(complex), output="complex")
-    t = np.diag(T)
-    D = np.abs(t[:, None] - t[None, :]) ** 2
-    top = float(D.max())
-    D = D + (1e-2 * top if top > 0 else 1.0)
-    D = D / D.mean()
-    Uh = U.conj().T
-
-    def apply(R: np.ndarray) -> np.ndarray:
-        Y = (U @ ((Uh @ R @ U) / D) @ Uh).real
-        return 0.5 * (Y - Y.T)
-
-    return apply
-
-
-def _truncated_cg(g, hess, precond, radius, max_inner):
-    """Steihaug-Toint truncated CG for ``min <g, e> + 1/2 <e, H e>`` in the preconditioned ball."""
-    eta = np.zeros_like(g)
-    h_eta = np.zeros_like(g)
-    r = g.copy()
-    z = precond(r)
-    d = -z
-    rz = float(np.vdot(r, z))
-    g_norm = float(np.sqrt(np.vdot(g, g)))
-    e_pe, e_pd, d_pd = 0.0, 0.0, rz
-    for _ in range(max_inner):
-        hd = hess(d)
-        dhd = float(np.vdot(d, hd))
-        alpha = rz / dhd if dhd > 0 else np.inf
-        e_pe_new = e_pe + 2.0 * alpha * e_pd + alpha * alpha * d_pd
-        if dhd <= 0 or e_pe_new >= radius * radius:  # to the boundary along d
-            tau = (-e_pd + np.sqrt(e_pd * e_pd + d_pd * (radius * radius - e_pe))) / d_pd
-            return eta + tau * d, h_eta + tau * hd
-        eta = eta + alpha * d
-        h_eta = h_eta + alpha * hd
-        r = r + alpha * hd
-        r_norm = float(np.sqrt(np.vdot(r, r)))
-        if r_norm <= g_norm * min(np.sqrt(g_norm), 0.1):  # superlinear inner stop (theta = 0.5, kappa = 0.1)
-            break
-        z = precond(r)
-        rz_new = float(np.vdot(r, z))
-        beta = rz_new / rz
-        e_pd = beta * (e_pd + alpha * d_pd)
-        d_pd = rz_new + beta * beta * d_pd
-        e_pe, rz = e_pe_new, rz_new
-        d = -z + beta * d
-    return eta, h_eta
-
-
-def _trust_region(problem: _Problem, C: np.ndarray, precond, scale: float, tol: float, max_iter: int):
-    """Riemannian trust-region from ``C``; returns ``(C, phi, relative gradient norm, converged)``."""
-    n = len(C)
-    max_inner = max(1, n * (n - 1) // 2)
-    radius_max = np.pi
-    radius = radius_max / 8
-    f = problem.value(C)
-    converged = False
-    g_rel = np.inf
-    for _ in range(max_iter):
-        g, hess = problem.local(C)
-        g_rel = float(np.sqrt(np.vdot(g, g))) / scale
-        if not np.isfinite(g_rel):
-            raise FloatingPointError("align_vector_fields: the gradient is not finite; the inputs are ill-scaled")
-        if g_rel <= tol:
-            converged = True
-            break
-        eta, h_eta = _truncated_cg(g, hess, precond, radius, max_inner)
-        model = -(float(np.vdot(g, eta)) + 0.5 * float(np.vdot(eta, h_eta)))
-        if model <= 1e-15 * scale:  # what is left changes the cosine by less than ~1e-15
-            converged = True
-            break
-        C_new = C @ _cayley(eta)
-        f_new = problem.value(C_new)
-        rho = (f - f_new) / model
-        if rho < 0.25:
-            radius *= 0.25
-        elif rho > 0.75:
-            radius = min(2.0 * radius, radius_max)
-        if rho > 0.1:
-            C, f = C_new, f_new
-        if radius < 1e-14:
-            break
-    return C, f, g_rel, converged
-
-
-def _multistart(tasks: list, scale: float, tol: float, max_iter: int):
-    """Screen every start to a loose tolerance, then refine the few whose values lie near the best.
-
-    ``tasks`` holds ``(problem, preconditioner, C0, transposed)``; a
-    transposed task solves the swapped problem ``(B, A)`` from ``C0^T`` (same
-    objective values, another preconditioner, so other paths to other local
-    optima).  Most of a start's cost is its final, quadratically convergent
-    phase, so screening first is several times cheaper than refining every
-    start; a start is refined when its screened value is within
-    ``1e-3 * scale`` of the best, at most ``_REFINED`` of them.
-    """
-    screened = []
-    for problem, precond, C0, transposed in tasks:
-        C, f, _, _ = _trust_region(problem, C0.T if transposed else C0, precond, scale, _SCREEN_TOL, max_iter)
-        screened.append((f, C, problem, precond, transposed))
-    screened.sort(key=lambda item: item[0])
-    f_best = screened[0][0]
-    best = None
-    for f, C, problem, precond, transposed in screened[:_REFINED]:  # noqa: B007
-        if f > f_best + 1e-3 * scale:
-            break
-        C, f, g_rel, converged = _trust_region(problem, C, precond, scale, tol, max_iter)
-        if best is None or f < best[1]:
-            best = (C.T if transposed else C, f, g_rel, converged)
-    return best
-
-
-_SCREEN_TOL = 1e-3
-_REFINED = 5
-
-
-# ----------------------------------------------------------------------------- starting points
-
-
-def _blocks(T: np.ndarray) -> list[tuple[int, int]]:
-    n, out, i = len(T), [], 0
-    while i < n:
-        size = 2 if i + 1 < n and T[i + 1, i] != 0.0 else 1
-        out.append((i, size))
-        i += size
-    return out
-
-
-def _block_eig(T: np.ndarray, i: int, size: int) -> complex:
-    if size == 1:
-        return complex(T[i, i])
-    ev = np.linalg.eigvals(T[i:i + 2, i:i + 2])
-    return complex(ev[np.argmax(ev.imag)])
-
-
-_ORDERS = {
-    "modulus": lambda lam: (-abs(lam), -abs(lam.imag), -lam.real),
-    "angle": lambda lam: (-abs(np.angle(lam)), -abs(lam), -lam.real),
-}
-
-
-def _ordered_schur(A: np.ndarray, order: str) -> tuple[np.ndarray, np.ndarray]:
-    """Real Schur form ``A = Z T Z^T`` with its diagonal blocks sorted by ``order`` (via LAPACK trexc)."""
-    T, Z = schur(A, output="real")
-    key = _ORDERS[order]
-    pos = 0
-    for _ in range(len(A)):
-        rest = [b for b in _blocks(T) if b[0] >= pos]
-        if not rest:
-            break
-        start, _size = min(rest, key=lambda b: key(_block_eig(T, *b)))
-        if start != pos:
-            T_new, Z_new, info = dtrexc(T, Z, start + 1, pos + 1)
-            if info != 0:  # a swap too ill-conditioned to perform: keep the order reached so far
-                break
-            T, Z = T_new, Z_new
-        pos += 2 if pos + 1 < len(A) and T[pos + 1, pos] != 0.0 else 1
-    return T, Z
-
-
-def _canonical(Z: np.ndarray, A: np.ndarray, pairs: list[int]) -> np.ndarray:
-    """Remove a frame's arbitrary choices using ``A`` itself, so that the frame of ``Q A Q^T`` is ``Q Z``.
-
-    Inside each 2-D invariant plane (columns ``k, k+1`` for ``k`` in ``pairs``)
-    a normal block is unchanged by rotations, so LAPACK's choice of basis
-    there is arbitrary: the plane is rotated to diagonalise the symmetric
-    part of ``A`` (larger eigenvalue first).  Then column signs are fixed by
-    ``(Z^T A Z)[k, k+1] >= 0`` (up to the one global sign that no alignment
-    can see).
-    """
-    Z = Z.copy()
-    S = A + A.T
-    for k in pairs:
-        plane = Z[:, k:k + 2]
-        _, R = np.linalg.eigh(plane.T @ S @ plane)
-        Z[:, k:k + 2] = plane @ R[:, ::-1]
-    T = Z.T @ A @ Z
-    signs = np.concatenate([[1.0], np.cumprod(np.where(np.diag(T, 1) < 0, -1.0, 1.0))])
-    return Z * signs
-
-
-def _frames(A: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """Orthogonal frames built from ``A`` alone (equivariant: a frame of ``Q A Q^T`` is ``Q`` times one of ``A``).
-
-    Real Schur vectors with eigenvalues sorted by modulus and by angle, and
-    eigenvectors of the symmetric and of the skew-symmetric part; with the
-    eigenvalue each column of the first frame carries (see
-    :func:`_position_eigenvalues`).
-    """
-    out, lam = [], None
-    for M, order in ((A, "modulus"), (A, "angle"), (A - A.T, "modulus")):
-        T, Z = _ordered_schur(M, order)
-        pairs = [k for k, size in _blocks(T) if size == 2]
-        out.append(_canonical(Z, A, pairs))
-        if lam is None:
-            lam = _position_eigenvalues(out[0], A, pairs)
-    out.insert(2, _canonical(np.linalg.eigh(A + A.T)[1][:, ::-1], A, []))
-    return out, lam
-
-
-def _position_eigenvalues(Z: np.ndarray, A: np.ndarray, pairs: list[int]) -> np.ndarray:
-    """The eigenvalue each column of a canonical real Schur frame carries.
-
-    A 2-D block (columns ``k, k+1`` for ``k`` in ``pairs``) carries
-    ``lambda`` and its conjugate; which column gets the one with positive
-    imaginary part follows the block's sense of rotation, so that swapping
-    the two columns (a reflection of the plane) swaps them.
-    """
-    T = Z.T @ A @ Z
-    lam = np.diag(T).astype(complex)
-    for k in pairs:
-        ev = np.linalg.eigvals(T[k:k + 2, k:k + 2])
-        up = complex(ev[0].real, abs(ev[0].imag))
-        lam[k], lam[k + 1] = (up, up.conjugate()) if T[k + 1, k] >= T[k, k + 1] else (up.conjugate(), up)
-    return lam
-
-
-def _greedy_signs(W: np.ndarray, lin: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Local search over signs ``d`` for ``max d^T W d + lin^T d`` (single flips)."""
-    Ws = W + W.T
-    diag = np.diag(Ws)
-    for _ in range(4 * len(d) + 4):
-        gains = -2.0 * d * (Ws @ d - diag * d) - 2.0 * lin * d
-        i = int(np.argmax(gains))
-        if gains[i] <= 1e-15 * (np.abs(W).sum() + np.abs(lin).sum()):
-            break
-        d[i] = -d[i]
-    return d
-
-
-def _padded_frames(A: np.ndarray, n: int) -> tuple[list[np.ndarray], np.ndarray]:
-    """Frames of the unpadded ``A``, extended by the identity on the zero-padded coordinates
-    (the padded matrix has repeated zero eigenvalues, whose eigenvectors no frame could fix), and the
-    eigenvalues carried by the columns of the first (Schur, by modulus) frame."""
-    k = len(A)
-    frames, lam = _frames(A)
-    lam = np.concatenate([lam, np.zeros(n - k)])
-    pad = [np.block([[Z, np.zeros((k, n - k))], [np.zeros((n - k, k)), np.eye(n - k)]]) for Z in frames]
-    return pad, lam
-
-
-def _matched(frame_b: np.ndarray, lam_a: np.ndarray, lam_b: np.ndarray) -> np.ndarray:
-    """B's Schur frame with its columns reordered so that column i carries the eigenvalue matched to A's
-    column i (linear assignment on ``|lambda_i - mu_j|^2``): for normal matrices this is the optimum of
-    Hoffman and Wielandt, in general a start near the eigenvalue-matching alignment."""
-    cost = np.abs(lam_a[:, None] - lam_b[None, :]) ** 2
-    _, cols = linear_sum_assignment(cost)
-    return frame_b[:, cols]
-
-
-def _starts(A0, B0, P, Q, n_random, rng, frames_a, frames_b) -> list[np.ndarray]:
-    """Starts in both components of O(n): ``Z_A D Z_B^T`` over frame pairs with greedy signs ``D``,
-    then ``n_random`` starts ``Z_A G Z_B^T`` with Haar-random ``G`` (in the first frames, so that they
-    too move with the coordinates)."""
-    out = []
-    for ZA, ZB in zip(frames_a, frames_b):
-        TA, TB = ZA.T @ A0 @ ZA, ZB.T @ B0 @ ZB
-        W = TA * TB
-        lin = np.einsum("ij,ij->i", ZA.T @ P, ZB.T @ Q) if P is not None else np.zeros(len(W))
-        d = _greedy_signs(W, lin, np.ones(len(W)))
-        Ws = W + W.T
-        gains = -2.0 * d * (Ws @ d - np.diag(Ws) * d) - 2.0 * lin * d
-        flipped = d.copy()
-        flipped[int(np.argmax(gains))] *= -1  # the best start in the other component
-        out += [(ZA * d) @ ZB.T, (ZA * flipped) @ ZB.T]
-    for _ in range(n_random):
-        G, R = np.linalg.qr(rng.standard_normal(A0.shape))
-        out.append(frames_a[0] @ (G * np.sign(np.diag(R))) @ frames_b[0].T)
-    unique: list[np.ndarray] = []
-    for C in out:
-        if not any(np.abs(C - U).max() < 1e-12 for U in unique):
-            unique.append(C)
-    return unique
 
 
 # ----------------------------------------------------------------------------- public functions
@@ -525,27 +195,53 @@ def align_vector_fields(
     A0 = Au - np.trace(Au) / n * eye
     B0 = Bu - np.trace(Bu) / n * eye
     L = Pu @ Qu.T if P is not None else None
-    problem = _Problem(A0, B0, L)
-    swapped = _Problem(B0, A0, L.T if L is not None else None)
     scale = max(_frobenius(A0) * _frobenius(B0) + (_frobenius(L) if L is not None else 0.0), np.finfo(float).tiny)
-    if n > 1:
-        frames_a, lam_a = _padded_frames(Au[: sizes[0], : sizes[0]], n)
-        frames_b, lam_b = _padded_frames(Bu[: sizes[1], : sizes[1]], n)
+    if n == 1:  # O(1) = {+1, -1}: both give C B C^T = B
+        C, g_rel, converged, n_starts = eye, 0.0, True, 1
+    else:
+        frames_a, lam_a = padded_frames(Au[: sizes[0], : sizes[0]], n)
+        frames_b, lam_b = padded_frames(Bu[: sizes[1], : sizes[1]], n)
         frames_a.append(frames_a[0])
-        frames_b.append(_matched(frames_b[0], lam_a, lam_b))
-        starts = _starts(A0, B0, Pu, Qu, n_random_starts, gen, frames_a, frames_b)
-    else:
-        starts = [eye]
-    if n == 1:
-        best = (eye, problem.value(eye), 0.0, True)
-    else:
-        pa, pb = _preconditioner(A0), _preconditioner(B0)
-        tasks = [(problem, pb, C0, False) for C0 in starts] + [(swapped, pa, C0, True) for C0 in starts]
-        best = _multistart(tasks, scale, tol, max_iter)
-    C, _, g_rel, converged = best
+        frames_b.append(matched(frames_b[0], lam_a, lam_b))
+        starts = make_starts(A0, B0, Pu, Qu, n_random_starts, gen, frames_a, frames_b)
+        C, g_rel, converged = _multistart(A0, B0, L, starts, scale, tol, max_iter)
+        n_starts = 2 * len(starts)
     C = _reorthogonalise(C)
-    n_starts = 2 * len(starts) if n > 1 else 1
     return _alignment(A, B, P, Q, na, nb, Au, Bu, Pu, Qu, C, n_starts, g_rel, converged)
+
+
+_SCREEN_TOL = 3e-3
+_REFINED = 5
+
+
+def _multistart(A0, B0, L, starts, scale, tol, max_iter):
+    """Screen every start to a loose tolerance, then refine the few whose values lie near the best.
+
+    Each start runs twice: on ``(A, B)`` and, from ``C^T``, on the swapped
+    problem ``(B, A)`` (same objective values, another preconditioner, so
+    other paths to other local optima).  Most of a start's cost is its
+    final, quadratically convergent phase, so screening first is several
+    times cheaper than refining every start; a start is refined when its
+    screened value is within ``1e-3 * scale`` of the best, at most
+    ``_REFINED`` of them.
+    """
+    K = len(starts)
+    (UA, DA), (UB, DB) = preconditioner(A0), preconditioner(B0)
+    tasks = Tasks(
+        A=np.stack([A0] * K + [B0] * K),
+        B=np.stack([B0] * K + [A0] * K),
+        L=None if L is None else np.stack([L] * K + [L.T] * K),
+        U=np.stack([UB] * K + [UA] * K),
+        D=np.stack([DB] * K + [DA] * K),
+    )
+    C0 = np.stack(list(starts) + [C.T for C in starts])
+    C, f, _, _ = solve(tasks, C0, scale, _SCREEN_TOL, max_iter)
+    order = np.argsort(f, kind="stable")
+    chosen = np.array([k for k in order[:_REFINED] if f[k] <= f[order[0]] + 1e-3 * scale])
+    C, f, g_rel, converged = solve(tasks.take(chosen), C[chosen], scale, tol, max_iter)
+    best = int(np.argmin(f))
+    C_best = C[best].T if chosen[best] >= K else C[best]
+    return C_best, float(g_rel[best]), bool(converged[best])
 
 
 def _reorthogonalise(C: np.ndarray) -> np.ndarray:
