@@ -6,7 +6,16 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["angular_from_cosine", "distances_from_residual", "euclidean_from_cosine", "frobenius_norm", "nuclear_norms", "NEAR_IDENTICAL"]
+__all__ = [
+    "angular_from_cosine",
+    "distances_from_residual",
+    "euclidean_from_cosine",
+    "frobenius_norm",
+    "nuclear_norms",
+    "power_of_two_exponent",
+    "to_unit_scale",
+    "NEAR_IDENTICAL",
+]
 
 
 def angular_from_cosine(cos: np.ndarray | float) -> np.ndarray:
@@ -20,6 +29,38 @@ def angular_from_cosine(cos: np.ndarray | float) -> np.ndarray:
     return np.arccos(np.clip(cos, -1.0, 1.0))
 
 
+def power_of_two_exponent(x: np.ndarray | float) -> int:
+    """The exponent ``e`` with ``max |x| * 2**-e`` in ``[0.5, 1)``; 0 when ``x`` is all zero.
+
+    Multiplying by ``2**-e`` (``np.ldexp(x, -e)``) changes no digit of any entry
+    (short of the subnormal range), so data at ``1e-300`` or ``1e300`` can be
+    brought to unit scale before arithmetic that would under- or overflow.
+
+    Examples
+    --------
+    >>> power_of_two_exponent(np.array([3.0, -5.0]))
+    3
+    >>> power_of_two_exponent(np.zeros(2))
+    0
+    """
+    top = float(np.max(np.abs(x), initial=0.0))
+    if top == 0.0 or not np.isfinite(top):
+        return 0
+    return int(np.frexp(top)[1])
+
+
+def to_unit_scale(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """``x * 2**-e`` with its largest entry in ``[0.5, 1)``, and ``e`` (exact rescaling).
+
+    Examples
+    --------
+    >>> bool(to_unit_scale(np.array([3e200, -4e200]))[0].max() < 1)
+    True
+    """
+    e = power_of_two_exponent(x)
+    return np.ldexp(x, -e), e
+
+
 def frobenius_norm(x: np.ndarray) -> float:
     """Frobenius norm computed after scaling by the largest entry (no overflow at 1e160).
 
@@ -28,8 +69,8 @@ def frobenius_norm(x: np.ndarray) -> float:
     >>> bool(np.isclose(frobenius_norm(np.array([3e200, 4e200])), 5e200))
     True
     """
-    _, e = np.frexp(np.abs(x).max())  # scale by a power of two: exact
-    return float(np.ldexp(np.linalg.norm(np.ldexp(x, -int(e))), int(e)))
+    unit, e = to_unit_scale(x)
+    return float(np.ldexp(np.linalg.norm(unit), e))
 
 
 def euclidean_from_cosine(norm_a: np.ndarray, norm_b: np.ndarray, cos: np.ndarray) -> np.ndarray:

@@ -6,14 +6,14 @@
   and centers, with chance baselines.
 - ``"spectral"``: spectral task alignment of a representation with a task
   target and the ridge-decoding error it predicts.
-
-Which is the seed paper's MAA: the abstract of Kuoch et al. (CPAL 2024) calls
-MAA a tool "from high-dimensional statistics", distinct from capacity theory.
-Its full text could not be checked; the anchor-based GLUE alignments are the
-same group's alignment descriptors (the GLUE papers share an author with the
-seed paper), so ``method="glue"`` is the default, with the other two offered
-because they fit the description equally well.
 """
+
+# Provenance: Kuoch et al. (CPAL 2024) name "manifold alignment analysis" as a
+# tool "from high-dimensional statistics"; its full text could not be checked
+# when this module was written.  The anchor-based GLUE alignments are the same
+# group's alignment descriptors (the GLUE papers share an author with the seed
+# paper), hence the default method="glue"; the other two families fit the
+# description equally well (see the method notes, capacity.md section 1d).
 
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.stats import norm
 
-from .._validation import as_float_array, check_choice, check_in_range, check_positive_int
-from ._manifolds import as_manifolds, check_components_within_rank
+from .._validation import as_float_array, check_choice, check_in_range, check_matched_rows, check_positive_int
+from ._manifolds import as_manifolds, check_components_within_rank, stack_manifolds
+from .glue import GlueResult, glue
 
 __all__ = ["SpectralAlignment", "SubspaceAlignment", "alignment", "spectral_alignment", "subspace_alignment"]
 
@@ -46,6 +47,7 @@ class SubspaceAlignment:
 
 
 def _off_mean(A: np.ndarray) -> float:
+    """Mean over the off-diagonal entries (the diagonal holds NaN)."""
     return float(np.nanmean(A))
 
 
@@ -108,8 +110,7 @@ def subspace_alignment(manifolds: Any, n_components: int = 3) -> SubspaceAlignme
     mans = as_manifolds(manifolds)
     k = check_positive_int(n_components, "n_components")
     N = mans[0].shape[1]
-    origin = np.concatenate(mans).mean(axis=0)
-    C = np.stack([m.mean(0) - origin for m in mans])
+    C = stack_manifolds(mans, center=True).centers()
     C_hat = C / np.maximum(np.linalg.norm(C, axis=1, keepdims=True), 1e-300)
     svds = [np.linalg.svd(m - m.mean(0), full_matrices=False)[1:] for m in mans]
     check_components_within_rank(k, svds)
@@ -151,7 +152,7 @@ def _predicted_error(lam: np.ndarray, v2: np.ndarray, p: float, ridge: float) ->
             return np.inf
         kappa = brentq(lambda k: np.sum(lam / (p * lam + k)) - 1.0, 1e-300, np.sum(lam) + 1.0)
     else:
-        def fixed_point(k):
+        def fixed_point(k: float) -> float:
             return k - ridge - k * np.sum(lam / (p * lam + k))
 
         kappa = brentq(fixed_point, ridge * (1 + 1e-12), ridge + np.sum(lam) + 1.0)
@@ -192,8 +193,7 @@ def spectral_alignment(X: Any, y: Any, n_train: Any = (10, 50, 200), ridge: floa
     X = as_float_array(X, "X", layout="matrix")
     Y = as_float_array(y, "y", ndim=(1, 2))
     Y = Y[:, None] if Y.ndim == 1 else Y
-    if Y.shape[0] != X.shape[0]:
-        raise ValueError(f"y has {Y.shape[0]} rows but X has {X.shape[0]}; rows must be matched samples")
+    check_matched_rows([X, Y], ["X", "y"])
     ridge = check_in_range(ridge, "ridge", 0.0, np.inf)
     n = X.shape[0]
     Xc, Yc = X - X.mean(0), Y - Y.mean(0)
@@ -205,7 +205,7 @@ def spectral_alignment(X: Any, y: Any, n_train: Any = (10, 50, 200), ridge: floa
     return SpectralAlignment(lam, np.cumsum(v2) / max(v2.sum(), 1e-300), ps, err, ridge)
 
 
-def alignment(manifolds: Any, method: str = "glue", **kwargs: Any):
+def alignment(manifolds: Any, method: str = "glue", **kwargs: Any) -> GlueResult | SubspaceAlignment | SpectralAlignment:
     """Manifold alignment analysis; ``method`` picks the family (see module docs).
 
     ``"glue"`` returns :class:`~repgeo.capacity.GlueResult` (its
@@ -222,11 +222,9 @@ def alignment(manifolds: Any, method: str = "glue", **kwargs: Any):
     """
     check_choice(method, "method", ["glue", "subspace", "spectral"])
     if method == "glue":
-        from .glue import glue
-
         return glue(manifolds, **kwargs)
     if method == "subspace":
         return subspace_alignment(manifolds, **kwargs)
-    mans = as_manifolds(manifolds)
-    onehot = np.repeat(np.eye(len(mans)), [len(m) for m in mans], axis=0)
-    return spectral_alignment(np.concatenate(mans), onehot, **kwargs)
+    stacked = stack_manifolds(as_manifolds(manifolds), center=False)
+    onehot = np.eye(stacked.n_manifolds)[stacked.owner]
+    return spectral_alignment(stacked.points, onehot, **kwargs)

@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_choice, check_in_range, check_positive_int, check_rng
-from ._centers import center_structure
-from ._frames import anchor_points, manifold_frames
-from ._manifolds import as_manifolds
+from ._centers import CenterStructure, center_structure
+from ._frames import AnchorPoints, anchor_points, manifold_frames
+from ._manifolds import as_manifolds, rescale_manifolds, stack_manifolds
 from ._results import GeometryEstimate
 
-__all__ = ["MeanFieldResult", "mean_field"]
+__all__ = ["DrawSummary", "MeanFieldResult", "manifold_estimate", "mean_field", "prepare_frames", "summarise_draws"]
 
 logger = logging.getLogger("repgeo")
 
@@ -49,8 +49,8 @@ class MeanFieldResult(GeometryEstimate):
     n_t: int
 
 
-def _per_manifold(F, s, t, D, definition):
-    """Capacity, radius and dimension of one manifold from its draws (columns)."""
+def manifold_estimate(F: np.ndarray, s: np.ndarray, t: np.ndarray, D: int, definition: str) -> GeometryEstimate:
+    """Capacity, radius and dimension of one manifold from its draws (columns of ``s`` and ``t``)."""
     n_t = F.size
     mean_F = F.mean()
     alpha = 1.0 / mean_F if mean_F > 0 else np.inf
@@ -60,39 +60,55 @@ def _per_manifold(F, s, t, D, definition):
     radius = np.sqrt(sq.mean())
     radius_se = sq.std(ddof=1) / np.sqrt(n_t) / (2 * radius) if radius > 0 else 0.0
     if D == 0:
-        return alpha, alpha_se, radius, radius_se, 0.0, 0.0
-    s_hat = s[:D] / np.sqrt((s[:D] ** 2).sum(axis=0) + 1e-12)
-    if definition == "mean_cos":
+        dim, dim_se = 0.0, 0.0
+    elif definition == "mean_cos":
+        s_hat = s[:D] / np.sqrt((s[:D] ** 2).sum(axis=0) + 1e-12)
         t_hat = t[:D] / np.linalg.norm(t[:D], axis=0)
         cos = (t_hat * s_hat).sum(axis=0)
         dim = D * cos.mean() ** 2
         dim_se = 2 * D * abs(cos.mean()) * cos.std(ddof=1) / np.sqrt(n_t)
     else:
+        s_hat = s[:D] / np.sqrt((s[:D] ** 2).sum(axis=0) + 1e-12)
         proj = (t[:D] * s_hat).sum(axis=0) ** 2
         dim, dim_se = proj.mean(), proj.std(ddof=1) / np.sqrt(n_t)
-    return alpha, alpha_se, radius, radius_se, dim, dim_se
+    return GeometryEstimate(float(alpha), float(alpha_se), float(radius), float(radius_se), float(dim), float(dim_se))
 
 
-def prepare_frames(mans, mode, n_centers=None, max_centers=None):
+def prepare_frames(
+    manifolds: list[np.ndarray], mode: str, n_centers: int | None = None, max_centers: int | None = None
+) -> tuple[CenterStructure, list[np.ndarray]]:
     """Remove the global mean and the common center directions; build the frames."""
-    origin = np.concatenate(mans).mean(axis=0)
-    mans = [m - origin for m in mans]
-    centers = np.stack([m.mean(axis=0) for m in mans])
+    stacked = stack_manifolds(manifolds, center=True)
+    mans = stacked.split()
+    centers = stacked.centers()
     structure = center_structure(
         centers, n_components=n_centers, max_k=max_centers, min_k=1 if mode == "compatible" else 0
     )
     return structure, manifold_frames(mans, structure.basis, padded=mode == "compatible")
 
 
-def summarise_draws(frames, t_vecs, anchors, kappa, definition):
-    """Per-draw ``F`` and per-manifold ``(alpha, se, R, se, D, se)`` rows."""
-    per = np.empty((len(frames), 6))
-    F_all = []
-    for i, (S, t, s) in enumerate(zip(frames, t_vecs, anchors)):
+@dataclass(frozen=True)
+class DrawSummary:
+    """Per-draw costs ``F`` of every manifold and each manifold's estimates."""
+
+    costs: list[np.ndarray]
+    estimates: list[GeometryEstimate]
+
+    def column(self, field: str) -> np.ndarray:
+        """One field of every manifold's estimate, e.g. ``column("radius")``."""
+        return np.array([getattr(e, field) for e in self.estimates])
+
+
+def summarise_draws(
+    frames: list[np.ndarray], t_vecs: list[np.ndarray], anchors: list[np.ndarray], kappa: float, definition: str
+) -> DrawSummary:
+    """``F(t) = max(t . s~ + kappa, 0)^2 / |s~|^2`` per draw and the per-manifold estimates."""
+    costs, estimates = [], []
+    for S, t, s in zip(frames, t_vecs, anchors):
         F = np.maximum((t * s).sum(axis=0) + kappa, 0.0) ** 2 / (s * s).sum(axis=0)
-        F_all.append(F)
-        per[i] = _per_manifold(F, s, t, S.shape[0] - 1, definition)
-    return F_all, per
+        costs.append(F)
+        estimates.append(manifold_estimate(F, s, t, S.shape[0] - 1, definition))
+    return DrawSummary(costs, estimates)
 
 
 def mean_field(
@@ -166,7 +182,7 @@ def mean_field(
     >>> abs(res.capacity - 2.0) < 4 * res.capacity_se
     True
     """
-    mans = as_manifolds(manifolds)
+    mans = rescale_manifolds(as_manifolds(manifolds))
     # the NNLS target t + kappa e_c keeps t only to kappa * 2^-52, and kappa^2
     # overflows past 1e154; at kappa = 1e6 the capacity is already below 1e-12
     kappa = check_in_range(kappa, "kappa", 0.0, 1e6)
@@ -183,35 +199,41 @@ def mean_field(
 
     structure, frames = prepare_frames(mans, mode, n_centers, max_centers)
     t_vecs = [gen.standard_normal((f.shape[0], n_t)) for f in frames]
-    anchors, n_fallback, interior = anchor_points(frames, t_vecs, kappa)
-    F_all, per = summarise_draws(frames, t_vecs, anchors, kappa, dimension_definition)
+    anchors = anchor_points(frames, t_vecs, kappa)
+    draws = summarise_draws(frames, t_vecs, anchors.points, kappa, dimension_definition)
+    if anchors.n_fallback:
+        logger.debug("mean_field: %d NNLS problems solved by the scipy fallback", anchors.n_fallback)
+    return _result(structure, frames, draws, anchors, mode, dimension_definition, kappa, n_t)
+
+
+def _result(structure: CenterStructure, frames: list[np.ndarray], draws: DrawSummary, anchors: AnchorPoints,
+            mode: str, definition: str, kappa: float, n_t: int) -> MeanFieldResult:
+    """Aggregate the per-manifold estimates: harmonic mean of capacities, plain means of the rest."""
     P = len(frames)
-    mean_F = np.mean([F.mean() for F in F_all])
-    capacity = 1.0 / mean_F
-    var_mean_F = np.sum([F.var(ddof=1) / n_t for F in F_all]) / P**2
-    if n_fallback:
-        logger.debug("mean_field: %d NNLS problems solved by the scipy fallback", n_fallback)
+    capacity = 1.0 / np.mean([F.mean() for F in draws.costs])
+    var_mean_F = np.sum([F.var(ddof=1) / n_t for F in draws.costs]) / P**2
+    radii_se, dimensions_se = draws.column("radius_se"), draws.column("dimension_se")
     return MeanFieldResult(
         capacity=float(capacity),
         capacity_se=float(capacity**2 * np.sqrt(var_mean_F)),
-        radius=float(per[:, 2].mean()),
-        radius_se=float(np.sqrt((per[:, 3] ** 2).sum()) / P),
-        dimension=float(per[:, 4].mean()),
-        dimension_se=float(np.sqrt((per[:, 5] ** 2).sum()) / P),
+        radius=float(draws.column("radius").mean()),
+        radius_se=float(np.sqrt((radii_se**2).sum()) / P),
+        dimension=float(draws.column("dimension").mean()),
+        dimension_se=float(np.sqrt((dimensions_se**2).sum()) / P),
         center_correlation=structure.correlation,
         n_centers=structure.n_components,
         max_centers=structure.max_k,
-        capacities=per[:, 0],
-        capacities_se=per[:, 1],
-        radii=per[:, 2],
-        radii_se=per[:, 3],
-        dimensions=per[:, 4],
-        dimensions_se=per[:, 5],
+        capacities=draws.column("capacity"),
+        capacities_se=draws.column("capacity_se"),
+        radii=draws.column("radius"),
+        radii_se=radii_se,
+        dimensions=draws.column("dimension"),
+        dimensions_se=dimensions_se,
         frame_dims=np.array([f.shape[0] - 1 for f in frames]),
-        interior_fraction=float(interior),
-        n_fallback=n_fallback,
+        interior_fraction=anchors.interior_fraction,
+        n_fallback=anchors.n_fallback,
         mode=mode,
-        dimension_definition=dimension_definition,
+        dimension_definition=definition,
         kappa=kappa,
         n_t=n_t,
     )

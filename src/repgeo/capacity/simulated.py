@@ -10,7 +10,7 @@ from scipy.optimize import linprog, minimize
 from scipy.special import log_ndtr, ndtr
 
 from .._validation import check_positive_int, check_rng
-from ._manifolds import as_manifolds, random_dichotomies
+from ._manifolds import StackedManifolds, as_manifolds, random_dichotomies, rescale_manifolds, stack_manifolds
 
 __all__ = ["SimulatedResult", "separable_fraction", "simulated"]
 
@@ -70,27 +70,20 @@ def separable_fraction(manifolds: Any, n_features: int, n_trials: int = 50, rng:
     >>> separable_fraction(pts, 30, n_trials=5, rng=0, center=False)
     1.0
     """
-    mans = as_manifolds(manifolds)
+    mans = rescale_manifolds(as_manifolds(manifolds))
     n_features = check_positive_int(n_features, "n_features")
     n_trials = check_positive_int(n_trials, "n_trials")
-    return _fraction(_stack(mans, center), n_features, n_trials, check_rng(rng))
+    return _fraction(stack_manifolds(mans, center=center), n_features, n_trials, check_rng(rng))
 
 
-def _stack(mans, center):
-    X = np.concatenate(mans)
-    if center:
-        X = X - X.mean(axis=0)
-    owner = np.repeat(np.arange(len(mans)), [len(m) for m in mans])
-    return X, owner, len(mans)
-
-
-def _fraction(data, n, n_trials, gen) -> float:
-    X, owner, P = data
+def _fraction(data: StackedManifolds, n: int, n_trials: int, gen: np.random.Generator) -> float:
+    """Share of ``n_trials`` random dichotomies separable after a fresh Gaussian projection to ``n`` dims."""
+    X = data.points
     hits = 0
     for _ in range(n_trials):
         proj = X @ gen.standard_normal((X.shape[1], n)) / np.sqrt(n)
-        y = random_dichotomies(gen, 1, P)[0]
-        hits += _separable(proj, y[owner])
+        y = random_dichotomies(gen, 1, data.n_manifolds)[0]
+        hits += _separable(proj, y[data.owner])
     return hits / n_trials
 
 
@@ -139,15 +132,15 @@ def simulated(manifolds: Any, n_trials: int = 50, rng: Any = None, *, center: bo
     >>> 1.0 < res.capacity < 4.0
     True
     """
-    mans = as_manifolds(manifolds)
+    mans = rescale_manifolds(as_manifolds(manifolds))
     n_trials = check_positive_int(n_trials, "n_trials")
     gen = check_rng(rng)
-    data = _stack(mans, center)
-    P = len(mans)
-    hi = min(mans[0].shape[1], len(data[0])) if n_max is None else check_positive_int(n_max, "n_max")
+    data = stack_manifolds(mans, center=center)
+    P = data.n_manifolds
+    hi = min(mans[0].shape[1], len(data.points)) if n_max is None else check_positive_int(n_max, "n_max")
     curve: dict[int, float] = {}
 
-    def frac(n):
+    def frac(n: int) -> float:
         if n not in curve:
             curve[n] = _fraction(data, n, n_trials, gen)
         return curve[n]
@@ -181,7 +174,7 @@ def _probit_crossing(ns: np.ndarray, hits: np.ndarray, n_trials: int, start: flo
     """
     misses = n_trials - hits
 
-    def nll(theta):
+    def nll(theta: np.ndarray) -> float:
         z = (ns - theta[0]) / np.exp(theta[1])
         return -float(np.sum(hits * log_ndtr(z) + misses * log_ndtr(-z)))
 
