@@ -219,7 +219,9 @@ def random_dichotomies(gen: np.random.Generator, n: int, P: int) -> np.ndarray:
     """
     Y = gen.choice([-1.0, 1.0], size=(n, P))
     bad = np.abs(Y.sum(axis=1)) == P
-    while bad.any():
+    for _ in range(200):  # a row is redrawn with probability 2^(1-P) <= 1/2: 200 rounds never run out
+        if not bad.any():
+            return Y
         Y[bad] = gen.choice([-1.0, 1.0], size=(int(bad.sum()), P))
         bad = np.abs(Y.sum(axis=1)) == P
-    return Y
+    raise RuntimeError("random_dichotomies: 200 rounds of rejection sampling left one-sided labellings")

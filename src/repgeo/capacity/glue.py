@@ -120,14 +120,12 @@ def _draw_geometry(s: np.ndarray, s0: np.ndarray, t: np.ndarray) -> DrawGeometry
     return DrawGeometry(TT / k, r2, _mean_sq_cos(s0), _mean_sq_cos(a), float(cos_own.mean()))
 
 
-def _gram_factor(points: np.ndarray) -> np.ndarray:
+def _gram_factor(points: np.ndarray, centered: bool) -> np.ndarray:
     """``B`` of shape (rank, n_points) with ``B^T B = X X^T``: the points in an orthonormal basis of their span."""
     U, sv, _ = np.linalg.svd(points, full_matrices=False)
     if sv[0] == 0:
-        raise ValueError(
-            "manifolds are all the same point after removing the global mean (every centered point is zero); "
-            "capacity is undefined"
-        )
+        what = "all the same point (every point minus the global mean is zero)" if centered else "all zero"
+        raise ValueError(f"manifolds are {what}; capacity is undefined")
     r = int((sv > sv[0] * 1e-10).sum())
     return (U[:, :r] * sv[:r]).T
 
@@ -286,7 +284,7 @@ def glue(manifolds: Any, n_t: int = 200, rng: Any = None, *, labels: str = "iid"
     gen = check_rng(rng)
     stacked = stack_manifolds(mans, center=center)
     P, owner = stacked.n_manifolds, stacked.owner
-    B = _gram_factor(stacked.points)
+    B = _gram_factor(stacked.points, center)
     problems = _draw_dichotomies(gen, n_t, P, len(B), labels)
     lam = _solve_draws(B, problems.y, owner, problems.t)
     F = (_projections(B, problems.y, owner, lam) ** 2).sum(axis=1)

@@ -75,14 +75,16 @@ def manifold_estimate(F: np.ndarray, s: np.ndarray, t: np.ndarray, D: int, defin
 
 
 def prepare_frames(
-    manifolds: list[np.ndarray], mode: str, n_centers: int | None = None, max_centers: int | None = None
+    manifolds: list[np.ndarray], mode: str, n_centers: int | None = None, max_centers: int | None = None,
+    *, n_restarts: int = 10, rng: Any = None,
 ) -> tuple[CenterStructure, list[np.ndarray]]:
     """Remove the global mean and the common center directions; build the frames."""
     stacked = stack_manifolds(manifolds, center=True)
     mans = stacked.split()
     centers = stacked.centers()
     structure = center_structure(
-        centers, n_components=n_centers, max_k=max_centers, min_k=1 if mode == "compatible" else 0
+        centers, n_components=n_centers, max_k=max_centers, min_k=1 if mode == "compatible" else 0,
+        n_restarts=n_restarts, rng=rng,
     )
     return structure, manifold_frames(mans, structure.basis, padded=mode == "compatible")
 
@@ -121,6 +123,7 @@ def mean_field(
     dimension_definition: str | None = None,
     n_centers: int | None = None,
     max_centers: int | None = None,
+    n_restarts: int = 10,
 ) -> MeanFieldResult:
     """Manifold capacity, anchor radius and dimension by replica mean-field theory.
 
@@ -195,9 +198,11 @@ def mean_field(
         check_positive_int(n_centers, "n_centers", minimum=0)
     if max_centers is not None:
         check_positive_int(max_centers, "max_centers", minimum=0)
+    n_restarts = check_positive_int(n_restarts, "n_restarts")
     gen = check_rng(rng)
 
-    structure, frames = prepare_frames(mans, mode, n_centers, max_centers)
+    center_gen = np.random.default_rng(gen.integers(2**63 - 1))  # the starts do not shift the draws
+    structure, frames = prepare_frames(mans, mode, n_centers, max_centers, n_restarts=n_restarts, rng=center_gen)
     t_vecs = [gen.standard_normal((f.shape[0], n_t)) for f in frames]
     anchors = anchor_points(frames, t_vecs, kappa)
     draws = summarise_draws(frames, t_vecs, anchors.points, kappa, dimension_definition)

@@ -137,7 +137,17 @@ def simulated(manifolds: Any, n_trials: int = 50, rng: Any = None, *, center: bo
     gen = check_rng(rng)
     data = stack_manifolds(mans, center=center)
     P = data.n_manifolds
-    hi = min(mans[0].shape[1], len(data.points)) if n_max is None else check_positive_int(n_max, "n_max")
+    n_dim = mans[0].shape[1]
+    if n_max is not None and check_positive_int(n_max, "n_max") > n_dim:
+        raise ValueError(
+            f"n_max={n_max} exceeds the ambient dimension N={n_dim}; a projection to more dimensions than the "
+            "data span separates no further dichotomy, so n_max must be at most N"
+        )
+    # beyond the rank of the points a projection keeps every dichotomy's separability: the curve is flat there
+    rank = _rank(data.points)
+    if rank == 0:
+        raise ValueError("manifolds are all the same point (every centered point is zero); capacity is undefined")
+    hi = min(rank, n_dim if n_max is None else n_max)
     curve: dict[int, float] = {}
 
     def frac(n: int) -> float:
@@ -161,7 +171,28 @@ def simulated(manifolds: Any, n_trials: int = 50, rng: Any = None, *, center: bo
     if saturated:
         return SimulatedResult(np.nan, np.nan, np.nan, np.nan, ns, ps, ses, n_trials, True)
     n_c, n_c_se = _probit_crossing(ns, ps * n_trials, n_trials, start=(lo + hi) / 2)
+    if not (np.isfinite(n_c) and np.isfinite(n_c_se) and lo <= n_c <= hi):
+        # the fit left the bracket (too few trials for a smooth curve): interpolate within it instead
+        n_c, n_c_se = _bracket_crossing(lo, hi, curve[lo], curve[hi], n_trials)
     return SimulatedResult(P / n_c, P * n_c_se / n_c**2, float(n_c), n_c_se, ns, ps, ses, n_trials, False)
+
+
+def _rank(points: np.ndarray) -> int:
+    """Numerical rank of the stacked points."""
+    sv = np.linalg.svd(points, compute_uv=False)
+    return int((sv > sv[0] * 1e-10).sum()) if sv[0] > 0 else 0
+
+
+def _bracket_crossing(lo: int, hi: int, p_lo: float, p_hi: float, n_trials: int) -> tuple[float, float]:
+    """Linear interpolation to ``p = 1/2`` between the bracketing evaluations, with the bracket as its error.
+
+    The standard error is the larger of half the bracket and the spread that
+    the binomial errors of the two fractions induce in the crossing.
+    """
+    span = max(p_hi - p_lo, 1.0 / n_trials)
+    n_c = lo + (hi - lo) * min(max((0.5 - p_lo) / span, 0.0), 1.0)
+    se_p = np.sqrt(0.25 / n_trials)
+    return float(n_c), float(max((hi - lo) / 2.0, (hi - lo) * np.sqrt(2.0) * se_p / span))
 
 
 def _probit_crossing(ns: np.ndarray, hits: np.ndarray, n_trials: int, start: float) -> tuple[float, float]:
