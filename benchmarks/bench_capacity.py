@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from repgeo.capacity import mean_field
+from repgeo.capacity._manifolds import rescale_manifolds
 from repgeo.capacity.mean_field import prepare_frames, summarise_draws
 
 
@@ -30,7 +31,8 @@ def baseline(mans, n_t, seed, kappa=0.0):
 
     solvers.options.update(show_progress=False, abstol=1e-12, reltol=1e-12, feastol=1e-12, maxiters=1000000)
     gen = np.random.default_rng(seed)
-    _, frames = prepare_frames([np.asarray(m, float) for m in mans], "compatible")
+    center_gen = np.random.default_rng(gen.integers(2**63 - 1))  # as mean_field: starts first, then draws
+    _, frames = prepare_frames(rescale_manifolds([np.asarray(m, float) for m in mans]), "compatible", rng=center_gen)
     t_vecs = [gen.standard_normal((f.shape[0], n_t)) for f in frames]
     anchors = []
     for S, T in zip(frames, t_vecs):

@@ -27,13 +27,12 @@ __all__ = ["CenterConvergenceWarning", "CenterStructure", "center_structure", "r
 _TIE_RTOL = 1e-3
 #: two solutions whose projectors differ by less than this (Frobenius) are the same subspace
 _SAME_SUBSPACE = 1e-4
-#: a start whose stability falls below this is abandoned: one center would keep less than 0.1% of its
-#: norm, its residual cosines are then set by rounding-level components, and the stability selection
-#: would discard it for any start that keeps every center
-_DEGENERATE = 1e-3
-#: a start whose stability is below this fraction of a converged start's is abandoned (it would lose the
-#: selection unless its stability grew this much again on the way to its minimum)
-_DOMINATED = 0.25
+
+#: gradient tolerance of the search over starts and K, relative to the cost's scale P^2 / 2; the selected
+#: solution is then refined to the absolute tolerance _GTOL
+_SEARCH_RTOL = 1e-5
+_GTOL = 1e-6
+_POLISH = 1e-11
 
 
 class CenterConvergenceWarning(UserWarning):
@@ -65,8 +64,8 @@ class CenterStructure:
         Whether the selected solution reached the gradient tolerance.
     n_near_ties : int
         Solutions at the selected ``K`` that span a different subspace but whose
-        stability is within 0.1% of the selected one (the selection is
-        ambiguous when this is positive).
+        stability is within 0.1% of the best (the selection is ambiguous when
+        this is positive; such ties are broken by the lower cost).
     """
 
     correlation: float
@@ -147,30 +146,47 @@ def _solve_k(X: np.ndarray, V_prev: np.ndarray, gen: np.random.Generator, n_rest
     """Best of ``n_restarts`` solutions with ``K = V_prev.shape[1] + 1`` directions (None if all fail).
 
     Each start is a random combination of the centers followed by the
-    previous ``K - 1`` directions (the reference's starts).  Converged
-    solutions are preferred; among them the most stable one is kept.
+    previous ``K - 1`` directions (the reference's starts), optimised to a
+    relative gradient norm of ``_SEARCH_RTOL`` (the selected solution of the
+    selected ``K`` is refined afterwards).  Converged solutions are preferred;
+    among them the most stable one is kept, and among solutions within 0.1%
+    of the best stability (a near tie) the one with the lowest cost.
     """
     P, n = X.shape
     S = gen.standard_normal((n_restarts, P))
     V0 = np.concatenate([(S @ X)[:, :, None], np.broadcast_to(V_prev, (n_restarts, *V_prev.shape))], axis=2)
     C = X @ X.T
 
-    def abandon(running: np.ndarray, converged: np.ndarray) -> np.ndarray:
-        best = _stability(converged, X).max(initial=0.0)
-        return _stability(running, X) < max(_DEGENERATE, _DOMINATED * best)
-
-    sol: StiefelSolution = stiefel_cg(lambda V: _batched_cost(V, X, C), retract(V0), abandon=abandon)
+    sol: StiefelSolution = stiefel_cg(lambda V: _batched_cost(V, X, C), retract(V0),
+                                      gtol=max(_GTOL, _SEARCH_RTOL * P * P / 2))
     finite = sol.status != "non_finite"
     if not finite.any():
         return None
     V, grad_norm, converged = sol.V, sol.grad_norm, sol.converged
     stab = _stability(V, X)
     pool = np.flatnonzero(converged) if converged.any() else np.flatnonzero(finite)
-    best = pool[int(np.argmax(stab[pool]))]
+    # near ties in stability are broken by the lower cost, so that rounding-level changes of the data
+    # (which reorder stabilities equal to 1e-4) cannot switch between different subspaces
+    near = pool[stab[pool] >= stab[pool].max() * (1 - _TIE_RTOL)]
+    best = near[int(np.argmin(sol.cost[near]))]
     proj = V @ V.transpose(0, 2, 1)
     differs = np.linalg.norm(proj - proj[best], axis=(1, 2)) > _SAME_SUBSPACE
-    ties = int((differs[pool] & (stab[pool] >= stab[best] * (1 - _TIE_RTOL))).sum())
+    ties = int(differs[near].sum())
     return _Choice(V[best], stab, float(grad_norm[best]), bool(converged[best]), ties)
+
+
+def _refine(choice: _Choice, X: np.ndarray) -> _Choice:
+    """Continue the selected solution: conjugate gradients to ``_GTOL``, then Newton steps towards ``_POLISH``.
+
+    The cost can be nearly flat along some directions at its minimum, where a
+    gradient norm of ``1e-6`` still leaves the directions -- and the frames
+    built from them -- uncertain at the ``1e-3`` level; Newton steps pin them
+    down to rounding, so that a 1-ulp change of the data changes nothing.
+    """
+    sol = stiefel_cg(lambda V: _batched_cost(V, X), choice.V[None], gtol=_GTOL)
+    V, grad_norm = newton_polish(lambda W: _batched_cost(W, X), sol.V[0], gtol=_POLISH)[:2]
+    grad_norm = min(grad_norm, float(sol.grad_norm[0]))
+    return _Choice(V, choice.stabilities, grad_norm, grad_norm <= _GTOL, choice.n_near_ties)
 
 
 def center_structure(
@@ -179,7 +195,7 @@ def center_structure(
     n_components: int | None = None,
     max_k: int | None = None,
     min_k: int = 0,
-    n_restarts: int = 10,
+    n_restarts: int = 30,
     rng: np.random.Generator | None = None,
 ) -> CenterStructure:
     """Find the common directions of manifold centers.
@@ -237,9 +253,7 @@ def center_structure(
     chosen = choices[best]
     if chosen is None:
         return CenterStructure(rho0, np.zeros((centers.shape[1], 0)), residual, max_k, np.zeros(0), 0.0, True, 0)
-    if not chosen.converged:  # e.g. the line search ran out of resolution: finish with Newton steps
-        V, grad_norm, converged = newton_polish(lambda W: _batched_cost(W, X), chosen.V)
-        chosen = _Choice(V, chosen.stabilities, grad_norm, converged, chosen.n_near_ties)
+    chosen = _refine(chosen, X)
     if not chosen.converged:
         warnings.warn(
             f"the center-direction search for K={best} stopped at a Riemannian gradient norm of "

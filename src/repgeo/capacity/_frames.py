@@ -42,8 +42,26 @@ def manifold_frames(manifolds: list[np.ndarray], basis: np.ndarray, *, padded: b
             U, s, _ = np.linalg.svd(Xn, full_matrices=False)
             rank = int((s > max(s[0], 1.0) * 1e-10).sum()) if s.size and s[0] > 0 else 0
             Sr = (U[:, :rank] * s[:rank]).T
-        frames.append(np.vstack([Sr, np.ones((1, X.shape[0]))]))
+        frames.append(np.vstack([_canonical_signs(Sr), np.ones((1, X.shape[0]))]))
     return frames
+
+
+def _canonical_signs(Sr: np.ndarray) -> np.ndarray:
+    """Each frame row with its largest-magnitude entry positive.
+
+    A frame is determined only up to the sign of each axis, and the QR and SVD
+    routines pick signs from rounding-level details (a Householder sign follows
+    the sign of an entry that may be 1e-17): with the Gaussian draws fixed,
+    a mirrored axis gives other anchors and another Monte Carlo estimate, so
+    a 1-ulp change of the data could move results by a standard error.
+    """
+    if Sr.size == 0:
+        return Sr
+    # magnitudes to 8 significant digits, so that entries equal up to rounding tie and the first of
+    # them decides (the last rows of a QR frame hold +-r pairs: the centered points sum to zero)
+    top = np.maximum(np.abs(Sr).max(axis=1, keepdims=True), np.finfo(float).tiny)
+    lead = Sr[np.arange(len(Sr)), np.argmax(np.round(np.abs(Sr) / top, 8), axis=1)]
+    return Sr * np.where(lead < 0, -1.0, 1.0)[:, None]
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,7 @@ class StiefelSolution:
     """End points of :func:`stiefel_cg`, one per start.
 
     ``status`` is ``"converged"`` (gradient norm below ``gtol``),
-    ``"max_iter"``, ``"line_search"`` (no step decreased the cost),
-    ``"abandoned"`` (the caller's ``abandon`` test stopped it) or
+    ``"max_iter"``, ``"line_search"`` (no step decreased the cost) or
     ``"non_finite"`` (a cost or gradient was NaN/inf; ``V`` is the last finite
     point).
     """
@@ -84,14 +83,8 @@ def stiefel_cg(
     max_iter: int = 1000,
     max_backtracks: int = 30,
     armijo: float = 1e-4,
-    abandon: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> StiefelSolution:
     """Minimise ``cost`` over the Stiefel manifold from every start in ``V0`` (shape (R, n, K)).
-
-    ``abandon``, when given, is called every 10 iterations with the running
-    points and the converged ones (two stacks) and returns a boolean mask of
-    running starts to stop (status ``"abandoned"``): starts heading to a
-    solution the caller would discard anyway.
 
     Examples
     --------
@@ -110,12 +103,9 @@ def stiefel_cg(
     step = np.full(n_starts, np.nan)  # length of the last accepted step
     status = np.where(np.isfinite(f) & np.isfinite(g).all(axis=(1, 2)), "running", "non_finite").astype(object)
     n_iter = np.zeros(n_starts, dtype=int)
-    for it in range(max_iter):
+    for _ in range(max_iter):
         gnorm = np.sqrt(_inner(g, g))
         status[(status == "running") & (gnorm <= gtol)] = "converged"
-        if abandon is not None and it % 10 == 0:
-            running = np.flatnonzero(status == "running")
-            status[running[abandon(V[running], V[status == "converged"])]] = "abandoned"
         active = np.flatnonzero(status == "running")
         if active.size == 0:
             break
