@@ -51,9 +51,9 @@ def test_selected_directions_are_a_converged_minimum():
     V = res.basis
     _, g = residual_cosine_cost(V, Xb)
     assert np.linalg.norm(tangent(V[None], g[None])[0]) <= 1e-6 * 1.01
-    # the stability selection kept the most stable start among the converged ones
+    # the stability selection kept the most stable start (refined afterwards, so equal to the search tolerance)
     stab = np.linalg.norm(Xb - Xb @ V @ V.T, axis=1) / np.linalg.norm(Xb, axis=1)
-    assert stab.min() == pytest.approx(res.stabilities.max(), rel=1e-4)
+    assert stab.min() == pytest.approx(res.stabilities.max(), rel=1e-3)  # stabilities are from the search tolerance
 
 
 def test_warns_when_the_search_cannot_converge(monkeypatch):

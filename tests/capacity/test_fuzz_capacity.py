@@ -104,24 +104,32 @@ def test_fuzz_mean_field(data, mode, kappa):
 
 
 @FUZZ
-@given(manifold_sets(), st.sampled_from(["iid", "one_vs_rest"]))
-def test_fuzz_glue(data, labels):
-    res = _call(glue, data, n_t=20, rng=0, labels=labels)
+@given(manifold_sets(), st.sampled_from(["balanced", "iid", "one_vs_rest"]), st.sampled_from([0.0, 0.5]),
+       st.sampled_from(["cosine", "inner_product"]))
+def test_fuzz_glue(data, labels, kappa, alignments):
+    res = _call(glue, data, n_t=20, rng=0, labels=labels, kappa=kappa, alignments=alignments)
     if res is None:
         return
-    assert np.isfinite(res.capacity) and res.capacity > 0
-    assert np.isfinite(res.capacity_se) and res.capacity_se >= 0
-    for value in (res.radius, res.dimension):  # NaN only when no draw anchored a manifold
+    assert np.isfinite(res.capacity) and res.capacity >= 0
+    if res.capacity == 0:  # a margin on dichotomies no hyperplane separates (documented)
+        assert kappa > 0 and res.saturated
+    else:
+        assert res.capacity > 0 and np.isfinite(res.capacity_se) and res.capacity_se >= 0
+    for value in (res.radius, res.dimension, res.utility):  # NaN only when no draw has a solution
         assert np.isnan(value) or value >= 0
+    assert np.isnan(res.utility) or res.utility <= 1 + 1e-9
     for value in (res.center_alignment, res.axis_alignment, res.center_axis_alignment):
-        assert np.isnan(value) or 0.0 <= value <= 1.0 + 1e-12
+        if alignments == "cosine":
+            assert np.isnan(value) or -1.0 - 1e-12 <= value <= 1.0 + 1e-12
+        else:
+            assert np.isnan(value) or (value >= 0 and np.isfinite(value))
     assert 0.0 <= res.nonseparable_fraction <= 1.0
 
 
 @FUZZ
-@given(manifold_sets())
-def test_fuzz_simulated(data):
-    res = _call(simulated, data, n_trials=4, rng=0)
+@given(manifold_sets(), st.sampled_from([0.0, 0.5]))
+def test_fuzz_simulated(data, kappa):
+    res = _call(simulated, data, n_trials=4, rng=0, kappa=kappa)
     if res is None:
         return
     if res.saturated:

@@ -84,8 +84,8 @@ class CenterStructure:
 
 
 def _mean_abs_cos(X: np.ndarray) -> float:
-    norms = np.maximum(np.linalg.norm(X, axis=1), np.finfo(float).tiny)
-    C = (X @ X.T) / np.outer(norms, norms)
+    U = X / np.maximum(np.linalg.norm(X, axis=1), np.finfo(float).tiny)[:, None]  # a zero row stays zero
+    C = U @ U.T
     P = X.shape[0]
     return float((np.abs(C).sum() - np.trace(np.abs(C))) / (P * (P - 1)))
 

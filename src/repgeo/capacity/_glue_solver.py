@@ -8,11 +8,11 @@ points as the columns of a factor ``B`` (``B^T B = G``, the Gram matrix of all
 points) and ``D = diag(y)`` per point, its dual is the non-negative quadratic
 program
 
-``min_{lambda >= 0}  1/2 lambda^T D G D lambda - lambda^T (D B^T t - kappa 1)``,
+``min_{lambda >= 0}  1/2 lambda^T D G D lambda - lambda^T (D B^T t + kappa 1)``,
 
 with ``t - z* = B D lambda*`` and ``F = |B D lambda*|^2``.  A dichotomy's
 sign flips only conjugate ``G`` by ``D``, so every draw shares ``G``: on a
-passive set ``P`` the stationarity condition is ``G_PP v_P = (B^T t)_P -
+passive set ``P`` the stationarity condition is ``G_PP v_P = (B^T t)_P +
 kappa y_P`` with ``v = D lambda``.
 
 :func:`solve_draws` runs a primal-dual active-set (semismooth Newton) iteration
@@ -92,7 +92,7 @@ def _exact(B: np.ndarray, y_points: np.ndarray, t: np.ndarray, kappa: float, G: 
     if kappa == 0.0:
         return nnls(B * y_points, t)[0]
     Q = G * np.outer(y_points, y_points)
-    return lawson_hanson_qp(Q, -(y_points * (B.T @ t)) + kappa)
+    return lawson_hanson_qp(Q, -(y_points * (B.T @ t)) - kappa)
 
 
 def solve_draws_per_draw(B: np.ndarray, owner: np.ndarray, T: np.ndarray, Y: np.ndarray,
@@ -124,7 +124,7 @@ def _initial_passive(B: np.ndarray, signs: np.ndarray, rhs: np.ndarray, n_steps:
     step = 1.0 / max(lipschitz, np.finfo(float).tiny)
     lam = mom = np.zeros_like(rhs)
     for k in range(n_steps):
-        grad = signs * (((mom * signs) @ B.T) @ B) - signs * rhs  # D G D lam - D (B^T t - kappa y)
+        grad = signs * (((mom * signs) @ B.T) @ B) - signs * rhs  # D G D lam - D (B^T t + kappa y)
         new = np.maximum(mom - step * grad, 0.0)
         mom = new + (k / (k + 3.0)) * (new - lam)
         lam = new
@@ -190,7 +190,7 @@ def solve_draws(B: np.ndarray, owner: np.ndarray, T: np.ndarray, Y: np.ndarray, 
     signs = Y[:, owner]
     rank = B.shape[0]
     G = B.T @ B
-    rhs = T @ B - kappa * signs  # (B^T t)_i - kappa y_i: the passive system's right-hand side in v = D lam
+    rhs = T @ B + kappa * signs  # (B^T t)_i + kappa y_i: the passive system's right-hand side in v = D lam
     tol = _RTOL * (np.abs(rhs).max(axis=1, keepdims=True) + kappa + 1e-300) * max(float(np.abs(G).max()), 1.0)
     passive = _initial_passive(B, signs, rhs)
     lam = np.zeros_like(rhs)
@@ -201,7 +201,7 @@ def solve_draws(B: np.ndarray, owner: np.ndarray, T: np.ndarray, Y: np.ndarray, 
             break
         v = _solve_passive(G, rhs[todo], passive[todo])
         lam_t = v * signs[todo]
-        w = signs[todo] * ((v @ B.T) @ B - rhs[todo])  # the dual gradient D (G v - B^T t) + kappa
+        w = signs[todo] * ((v @ B.T) @ B - rhs[todo])  # the dual gradient D (G v - B^T t) - kappa
         p = passive[todo]
         with np.errstate(invalid="ignore"):
             done = np.where(p, lam_t >= 0, w >= -tol[todo]).all(axis=1) & np.isfinite(v).all(axis=1)
