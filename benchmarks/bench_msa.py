@@ -1,23 +1,42 @@
-"""Benchmark: batched spectral-ratio distance vs a per-point ``scipy.linalg.eigh`` loop.
+"""Benchmark: the spectral-ratio distance over many points, five ways, in one run.
 
 Run ``PYTHONPATH=src python benchmarks/bench_msa.py [--n-points 100000] [--repeats 3]``.
-Both paths compute ``d_SR = 1 - sqrt(lambda_min / lambda_max)`` of the
-generalised eigenvalues of the same metric tensors, in the same process; the
-script checks that they agree and prints median wall times and their ratio.
-Not part of the test run.
+
+Every path computes ``d_SR = 1 - sqrt(lambda_min / lambda_max)`` of the
+generalised eigenvalues of the same metric tensors:
+
+* ``loop``: a per-point ``scipy.linalg.eigh(G1, G2)`` loop (timed on
+  ``--loop-points`` points and scaled to ``--n-points``: the loop is linear);
+* ``svd tier``: repgeo's kernel with the fast tier switched off (every point
+  by the SVD of ``R1 R2^{-1}``, the accurate path of earlier versions);
+* ``two-tier``: repgeo's default (``eigvalsh`` of the whitened pencil where
+  its error bound allows, SVD elsewhere);
+* ``torch cpu``: a plain torch pipeline (Cholesky, triangular inverse,
+  whitening, ``eigvalsh``), float64, when torch is installed;
+* ``torch cuda``: the same on a GPU, when one is available.
+
+BLAS and torch use one thread; the paths are interleaved and the median of
+``--repeats`` runs is reported, with each path's ratio to the two-tier path and
+the largest difference from it.  Not part of the test run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 
-import numpy as np
-import scipy
-import scipy.linalg
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-from repgeo.riemann import spectral_ratio
+import numpy as np  # noqa: E402
+import scipy  # noqa: E402
+import scipy.linalg  # noqa: E402
+
+from repgeo.riemann import _kernels as K  # noqa: E402
+from repgeo.riemann import spectral_ratio  # noqa: E402
 
 
 def per_point_loop(G1: np.ndarray, G2: np.ndarray) -> np.ndarray:
@@ -28,34 +47,83 @@ def per_point_loop(G1: np.ndarray, G2: np.ndarray) -> np.ndarray:
     return out
 
 
-def median_time(fn, repeats: int) -> tuple[float, np.ndarray]:
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)), result
+def svd_tier(G1: np.ndarray, G2: np.ndarray) -> np.ndarray:
+    saved, K.FAST_TOLERANCE = K.FAST_TOLERANCE, -1.0
+    try:
+        return spectral_ratio(G1, G2)
+    finally:
+        K.FAST_TOLERANCE = saved
+
+
+def torch_path(device: str):
+    import torch
+
+    torch.set_num_threads(1)
+
+    def run(G1: np.ndarray, G2: np.ndarray) -> np.ndarray:
+        A = torch.from_numpy(G1).to(device)
+        B = torch.from_numpy(G2).to(device)
+        L = torch.linalg.cholesky(B)
+        eye = torch.eye(B.shape[-1], dtype=B.dtype, device=device).expand_as(B)
+        Li = torch.linalg.solve_triangular(L, eye, upper=False)
+        w = torch.linalg.eigvalsh(Li @ A @ Li.mT)
+        out = (1.0 - torch.sqrt(w[:, 0] / w[:, -1])).cpu().numpy()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        return out
+
+    return run
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-points", type=int, default=100_000)
+    parser.add_argument("--loop-points", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--dims", type=int, nargs="+", default=[2, 8, 16])
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    print(f"numpy {np.__version__}, scipy {scipy.__version__}, {platform.processor() or platform.machine()}")
-    print(f"{args.n_points} points, median of {args.repeats} runs")
-    print(f"{'m':>3} {'batched [s]':>12} {'loop [s]':>10} {'ratio':>8} {'max |diff|':>11}")
+    paths = {"svd tier": svd_tier, "two-tier": spectral_ratio}
+    try:
+        import torch
+
+        paths["torch cpu"] = torch_path("cpu")
+        if torch.cuda.is_available():
+            paths["torch cuda"] = torch_path("cuda")
+    except ImportError:
+        pass
+    print(f"numpy {np.__version__}, scipy {scipy.__version__}, {platform.processor() or platform.machine()}, "
+          f"{args.n_points} points, one BLAS thread, median of {args.repeats} interleaved runs")
+    print(f"{'m':>3} {'path':<11} {'time [s]':>9} {'vs two-tier':>12} {'max |diff|':>11} {'fast share':>10}")
     for m in args.dims:
         J1 = rng.standard_normal((args.n_points, m + 4, m))
         J2 = rng.standard_normal((args.n_points, m + 4, m))
         G1 = np.einsum("pia,pib->pab", J1, J1)
         G2 = np.einsum("pia,pib->pab", J2, J2)
-        t_batch, d_batch = median_time(lambda: spectral_ratio(G1, G2), args.repeats)
-        t_loop, d_loop = median_time(lambda: per_point_loop(G1, G2), args.repeats)
-        diff = float(np.abs(d_batch - d_loop).max())
-        print(f"{m:>3} {t_batch:>12.3f} {t_loop:>10.2f} {t_loop / t_batch:>7.1f}x {diff:>11.1e}")
+        k = min(args.loop_points, args.n_points)
+        times: dict[str, list[float]] = {name: [] for name in ["loop", *paths]}
+        results = {}
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            results["loop"] = per_point_loop(G1[:k], G2[:k])
+            times["loop"].append((time.perf_counter() - start) * args.n_points / k)
+            for name, fn in paths.items():
+                start = time.perf_counter()
+                results[name] = fn(G1, G2)
+                times[name].append(time.perf_counter() - start)
+        # the share of points the fast tier keeps, from the same bound the kernel uses
+        R1 = K.chol_factor(K.normalise(G1, jacobian=False)[0])
+        R2i = K.tri_inv(K.chol_factor(K.normalise(G2, jacobian=False)[0]))
+        M = R1 @ R2i
+        share = float(np.mean(K.fast_error(np.linalg.eigvalsh(M.swapaxes(-1, -2) @ M), "spectral_ratio")
+                              <= K.FAST_TOLERANCE)) if m > 2 else 1.0
+        ref = results["two-tier"]
+        t_ref = float(np.median(times["two-tier"]))
+        for name in times:
+            t = float(np.median(times[name]))
+            diff = float(np.abs(results[name] - ref[: len(results[name])]).max())
+            extra = f"{share:>10.3f}" if name == "two-tier" else ""
+            print(f"{m:>3} {name:<11} {t:>9.3f} {t / t_ref:>11.2f}x {diff:>11.1e} {extra}")
 
 
 if __name__ == "__main__":

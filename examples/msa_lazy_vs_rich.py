@@ -22,7 +22,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import repgeo as rg
-from repgeo.riemann._demo import grid, hidden_and_jacobians, init_mlp, train_xor
+from repgeo.demo.msa import grid, hidden_and_jacobians, init_mlp, train_xor
 
 REGIMES = {"lazy": 100.0, "rich": 0.1}
 

@@ -1,10 +1,10 @@
 """repgeo: measure and compare the geometry of neural representations.
 
 Measures are small frozen dataclasses called as ``measure(X, Y) -> float``;
-:func:`pairwise` computes all-pairs matrices.  Heavier tool sets are
-submodules imported on first use: ``capacity``, ``paths``, ``riemann``,
-``dynamics``, ``embed``, ``stats``, ``datasets``, ``capture``, ``plot``,
-``report``.  ``import repgeo`` never imports torch, matplotlib or dask.
+:func:`pairwise` computes all-pairs matrices.  Tool sets are submodules
+imported on first use (``repgeo.capacity``, ``repgeo.riemann``, ...; see
+``repgeo.SUBMODULES``).  ``import repgeo`` never imports torch, matplotlib or
+dask.
 
 Examples
 --------
@@ -12,37 +12,48 @@ Examples
 >>> X = np.random.default_rng(0).standard_normal((50, 10))
 >>> round(rg.ShapeMetric(alpha=1.0)(X, X[:, ::-1]), 6)
 0.0
+>>> sorted(rg.list_measures(kind="distance", invariant_to="invertible_linear"))
+['cca']
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+import importlib as _importlib
 
 from ._measure import Measure, MeasureInfo
 from ._registry import get_measure, list_measures, register
+from ._version import __version__
+from ._warnings import ConvergenceWarning, RepresentationWarning
 from .measures import (
+    MSA,
     RSA,
     AngularCKA,
+    ConvShapeAlignment,
+    ConvShapeMetric,
+    EnergyShapeMetric,
+    GaussianShapeMetric,
     KernelCKA,
     LinearCKA,
-    MSA,
     PermutationMetric,
-    RepresentationWarning,
     ShapeAlignment,
     ShapeMetric,
+    StochasticAlignment,
     rdm,
 )
 from .pairwise import PairwiseResult, pairwise, pairwise_labeled
 
-__version__ = "0.1.0"
-
-_SUBMODULES = frozenset(
-    {"capacity", "paths", "riemann", "dynamics", "embed", "stats", "datasets", "capture", "plot", "report", "cli", "demo"}
-)
+#: Tool-set submodules, imported on first attribute access (``rg.capacity``).
+SUBMODULES = ("capacity", "datasets", "embed", "paths", "plot", "riemann", "shape_space", "testing")
+#: Applications, importable but not star-exported: the demo and the command line.
+_APPLICATIONS = ("cli", "demo")
 
 __all__ = [
     "AngularCKA",
+    "ConvShapeAlignment",
+    "ConvShapeMetric",
+    "ConvergenceWarning",
+    "EnergyShapeMetric",
+    "GaussianShapeMetric",
     "KernelCKA",
     "LinearCKA",
     "MSA",
@@ -54,21 +65,22 @@ __all__ = [
     "RepresentationWarning",
     "ShapeAlignment",
     "ShapeMetric",
+    "StochasticAlignment",
     "get_measure",
     "list_measures",
     "pairwise",
     "pairwise_labeled",
     "rdm",
     "register",
-    *sorted(_SUBMODULES),
+    *SUBMODULES,
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
+def __getattr__(name: str) -> object:
+    if name in SUBMODULES or name in _APPLICATIONS:
+        return _importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'repgeo' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _SUBMODULES)
+    return sorted({*__all__, *_APPLICATIONS, "SUBMODULES", "__version__"})

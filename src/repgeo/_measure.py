@@ -2,18 +2,19 @@
 
 A measure turns two representations into one number.  Its class (or, for
 measures whose claims depend on a hyperparameter, its instance) carries a
-:class:`MeasureInfo` that states what the number is; ``tests/test_contract.py``
-checks every claim of every registered measure.
+:class:`MeasureInfo` that states what the number is;
+:func:`repgeo.testing.check_measure` checks every claim.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
-from ._validation import check_matched_rows, check_matrix
+from ._validation import LAYOUTS, check_matched_rows, check_matrix
 
 __all__ = ["Measure", "MeasureInfo", "INVARIANCES", "INPUTS", "KINDS"]
 
@@ -22,8 +23,8 @@ __all__ = ["Measure", "MeasureInfo", "INVARIANCES", "INPUTS", "KINDS"]
 INVARIANCES = frozenset(
     {"translation", "isotropic_scaling", "orthogonal", "permutation", "invertible_linear"}
 )
-#: Input layouts (see DESIGN.md section 1).
-INPUTS = frozenset({"matrix", "trajectory", "stochastic", "conv", "jacobian"})
+#: Input layouts (see DESIGN.md section 1 and :data:`repgeo._validation.LAYOUTS`).
+INPUTS = frozenset(LAYOUTS)
 KINDS = frozenset({"distance", "similarity"})
 
 
@@ -91,25 +92,30 @@ class MeasureInfo:
         return out
 
 
-class Measure:
+class Measure(ABC):
     """Base class of all measures.
 
     Subclasses are frozen dataclasses whose fields are hyperparameters.  They
-    implement ``compare`` and usually ``prepare``; ``__call__`` validates,
-    prepares both inputs and compares.  A subclass may add
-    ``compare_pairs(lefts, rights) -> ndarray`` (one value per pair of
-    prepared inputs) that the all-pairs engine uses when batching pays.
+    state what their number is in ``info`` (a class attribute, or a property
+    when the claims depend on the hyperparameters), implement ``compare`` and
+    usually ``prepare``; ``__call__`` validates, prepares both inputs and
+    compares.  A subclass may add ``compare_pairs(lefts, rights) -> ndarray``
+    (one value per pair of prepared inputs) that the all-pairs engine uses
+    when batching pays.  CONTRIBUTING.md has the recipe for a new measure.
     """
 
-    info: ClassVar[MeasureInfo]
+    @property
+    @abstractmethod
+    def info(self) -> MeasureInfo:
+        """What the number is: kind, metric, symmetry, invariances, input, bounds."""
 
     def prepare(self, X: Any, name: str = "X") -> Any:
         """Validate one representation and do the work that depends on it alone."""
         return check_matrix(X, name)
 
-    def compare(self, a: Any, b: Any) -> float:  # pragma: no cover - abstract
+    @abstractmethod
+    def compare(self, a: Any, b: Any) -> float:
         """Compare two prepared representations."""
-        raise NotImplementedError
 
     def check_compatible(self, arrays: Sequence[Any], names: Sequence[str]) -> None:
         """Check that raw inputs can be compared with each other (matched rows by default)."""

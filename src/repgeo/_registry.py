@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 from ._measure import Measure, MeasureInfo
@@ -24,6 +25,9 @@ def register(name: str, **params: Any) -> Callable[[type], type]:
     def decorator(cls: type) -> type:
         if not (isinstance(cls, type) and issubclass(cls, Measure)):
             raise TypeError(f"register({name!r}) decorates Measure subclasses, got {cls!r}")
+        if inspect.isabstract(cls):
+            missing = ", ".join(sorted(cls.__abstractmethods__))
+            raise TypeError(f"register({name!r}): {cls.__name__} does not implement {missing}")
         if name in _REGISTRY:
             raise TypeError(f"a measure named {name!r} is already registered")
         instance = cls(**params)
@@ -46,7 +50,7 @@ def get_measure(name: str, **overrides: Any) -> Measure:
     --------
     >>> import repgeo as rg
     >>> rg.get_measure("procrustes")
-    ShapeMetric(alpha=1.0, score='angular', ridge=0.0)
+    ShapeMetric(alpha=1.0, score='angular', ridge=0.0, convention='repgeo')
     >>> rg.get_measure("shape", alpha=0.5).alpha
     0.5
     """

@@ -10,11 +10,16 @@ Measures call these helpers in ``prepare`` and trust prepared inputs in
 from __future__ import annotations
 
 import numbers
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from ._linalg import blocks
+
 __all__ = [
+    "LAYOUTS",
+    "Layout",
     "as_float_array",
     "as_labels",
     "check_matrix",
@@ -29,15 +34,43 @@ __all__ = [
     "check_same_points",
     "check_psd",
     "check_shape",
+    "as_stochastic",
+    "as_labelled",
+    "check_symmetric_matrix",
 ]
 
-#: Minimum ndim-dependent layouts understood by ``as_float_array``.
-_LAYOUTS = {
-    "matrix": ("(n_samples, n_features)", 2),
-    "trajectory": ("(n_time, n_features) or (n_trials, n_time, n_features)", (2, 3)),
-    "stochastic": ("(n_samples, n_repeats, n_features)", 3),
-    "conv": ("(n_samples, height, width, channels)", 4),
-    "jacobian": ("(n_points, n_features, n_inputs)", 3),
+@dataclass(frozen=True)
+class Layout:
+    """How one input kind is laid out.
+
+    Attributes
+    ----------
+    shape : str
+        The axes, as error messages spell them.
+    ndim : tuple of int
+        Allowed numbers of dimensions.
+    feature_axis : int
+        The axis of units (features, channels): the axis that the invariances of
+        :data:`repgeo._measure.INVARIANCES` act on.
+    matched_axis : int or None
+        The axis whose entries two compared inputs must share (matched samples,
+        conditions, images or input points); ``None`` when inputs need not be
+        matched (two systems' trajectories are compared by their dynamics).
+    """
+
+    shape: str
+    ndim: tuple
+    feature_axis: int
+    matched_axis: int | None
+
+
+#: The input kinds a measure may declare in ``MeasureInfo.input`` (DESIGN.md section 1).
+LAYOUTS = {
+    "matrix": Layout("(n_samples, n_features)", (2,), -1, 0),
+    "trajectory": Layout("(n_time, n_features) or (n_trials, n_time, n_features)", (2, 3), -1, None),
+    "stochastic": Layout("(n_samples, n_repeats, n_features)", (3,), -1, 0),
+    "conv": Layout("(n_samples, height, width, channels)", (4,), -1, 0),
+    "jacobian": Layout("(n_points, n_features, n_inputs)", (3,), 1, 0),
 }
 
 
@@ -86,7 +119,7 @@ def as_float_array(
     """
     described = None
     if layout is not None:
-        described, ndim = _LAYOUTS[layout]
+        described, ndim = LAYOUTS[layout].shape, LAYOUTS[layout].ndim
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
         value = value.detach().cpu().numpy()
     if isinstance(value, (str, bytes)) or value is None:
@@ -258,29 +291,46 @@ def as_jacobians(J: Any, name: str) -> np.ndarray:
     return as_float_array(J, name, layout="jacobian")
 
 
-def as_metrics(G: Any, name: str, *, single: bool = True) -> np.ndarray:
+def as_metrics(G: Any, name: str, *, single: bool = True, with_scale: bool = False, symmetrise: bool = True) -> Any:
     """A finite float64 stack of symmetric matrices ``(n_points, m, m)``.
 
     A single ``(m, m)`` matrix is accepted when ``single`` and returned with a
-    leading axis of length 1.  The stack is symmetrised, ``(G + G^T) / 2``,
-    after checking that it is symmetric up to rounding.
+    leading axis of length 1.  Each matrix must be symmetric up to rounding
+    (``|G - G^T| <= 1e-8 max|G|``, per point).  With ``symmetrise`` the stack
+    is returned as ``(G + G^T) / 2``; without, as given, for callers that read
+    only the lower triangle (Cholesky, ``eigvalsh``, ``eigh``).  With
+    ``with_scale``, returns ``(G, amax)`` with ``amax`` the largest absolute
+    entry of each matrix, which the numerical kernels reuse.  The checks run
+    over cache-sized blocks of points and read only the two triangles.
     """
-    G = as_float_array(G, name, ndim=(2, 3) if single else 3)
+    G = as_float_array(G, name, ndim=(2, 3) if single else 3, allow_nonfinite=True)
     if G.ndim == 2:
         G = G[None]
-    if G.shape[-1] != G.shape[-2]:
+    n, m = G.shape[:2]
+    if G.shape[-1] != m:
         raise ValueError(
             f"{name} must hold square (m, m) metric tensors; got trailing shape {G.shape[-2:]}"
         )
-    sym = 0.5 * (G + G.swapaxes(-1, -2))
-    asym = 2.0 * float(np.abs(G - sym).max())
-    scale = max(float(np.abs(sym).max()), np.finfo(float).tiny)
-    if asym > 1e-8 * scale:
+    upper, lower = np.triu_indices(m, 1)
+    upper, lower = upper * m + lower, lower * m + upper  # flat indices of the two triangles
+    amax, asym = np.empty(n), np.zeros(n)
+    for sl in blocks(n, m):
+        g = G[sl].reshape(-1, m * m)
+        amax[sl] = np.maximum(g.max(axis=1), -g.min(axis=1))  # NaN and inf propagate
+        if m > 1:
+            asym[sl] = np.abs(g[:, upper] - g[:, lower]).max(axis=1)
+    if not np.isfinite(amax).all():
+        as_float_array(G, name)  # raises the standard message, with the counts
+    bad = asym > 1e-8 * amax
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{name} must hold symmetric matrices; the largest asymmetry |G - G^T| is {asym:.3g} "
-            f"(relative {asym / scale:.3g})"
+            f"{name} must hold symmetric matrices; at point {i} the largest asymmetry |G - G^T| is "
+            f"{asym[i]:.3g} (relative {asym[i] / amax[i]:.3g}); {int(bad.sum())} of {n} matrices are asymmetric"
         )
-    return sym
+    if symmetrise:
+        G = 0.5 * (G + G.swapaxes(-1, -2))
+    return (G, amax) if with_scale else G
 
 
 def check_same_points(a: tuple, b: tuple, names: tuple[str, str], what: str) -> None:
@@ -298,12 +348,13 @@ def check_same_points(a: tuple, b: tuple, names: tuple[str, str], what: str) -> 
         )
 
 
-def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool = False) -> None:
+def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool = False, offset: int = 0) -> None:
     """Require a symmetric stack ``(n_points, m, m)`` to be positive semi-definite up to rounding.
 
     A matrix fails when its smallest eigenvalue is below ``-rtol`` times its
     largest absolute eigenvalue; the error names the first failing point
     (``definite`` only changes the wording: singular matrices are not caught).
+    ``offset`` is the index of ``G[0]`` in the caller's stack, for the message.
 
     Examples
     --------
@@ -319,9 +370,9 @@ def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool =
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{name} must be positive {'' if definite else 'semi-'}definite; at point {i} the smallest eigenvalue "
+            f"{name} must be positive {'' if definite else 'semi-'}definite; at point {offset + i} the smallest eigenvalue "
             f"is {w[i, 0] * a[i]:.3g} (the largest in magnitude is {top[i] * a[i]:.3g}); "
-            f"{int(bad.sum())} of {len(G)} matrices are indefinite"
+            f"{int(bad.sum())} of {len(G)} matrices" + (f" from point {offset}" if offset else "") + " are indefinite"
         )
 
 
@@ -394,3 +445,88 @@ def as_labels(labels: Any, name: str, n_rows: int, rows_of: str = "X") -> np.nda
                 "every row needs a label (drop unlabelled rows first)"
             )
     return raw
+def as_stochastic(value: Any, name: str, *, samples_only: bool = False) -> tuple:
+    """Validate stochastic responses: samples ``(n_conditions, n_repeats, n_units)`` or ``(means, covariances)``.
+
+    Returns ``("samples", X)`` or ``("gaussian", means, covs)`` with float64
+    arrays; covariances are symmetrised after checking symmetry and positive
+    semi-definiteness.  Samples need at least 2 repeats per condition.
+
+    Examples
+    --------
+    >>> as_stochastic(np.zeros((4, 1, 3)), "X")
+    Traceback (most recent call last):
+    ...
+    ValueError: X has 1 repeat per condition (shape (4, 1, 3)); at least 2 repeats are required to estimate the spread
+    """
+    if isinstance(value, (tuple, list)) and len(value) == 2 and not samples_only:
+        means = as_float_array(value[0], f"{name}[0] (means)", ndim=2)
+        covs = as_float_array(value[1], f"{name}[1] (covariances)", ndim=3)
+        K, n = means.shape
+        if covs.shape != (K, n, n):
+            raise ValueError(
+                f"{name}[1] (covariances) must have shape (n_conditions, n_units, n_units) = {(K, n, n)} to match "
+                f"means of shape {means.shape}; got {covs.shape}"
+            )
+        sym = 0.5 * (covs + covs.swapaxes(-1, -2))
+        asym = float(np.abs(covs - sym).max())
+        scale = max(float(np.abs(sym).max()), np.finfo(float).tiny)
+        if asym > 1e-8 * scale:
+            raise ValueError(f"{name}[1] (covariances) must be symmetric; the largest asymmetry is {asym:.3g}")
+        check_psd(sym, f"{name}[1] (covariances)", rtol=1e-10)
+        return ("gaussian", means, sym)
+    if isinstance(value, (tuple, list)) and not samples_only:
+        raise TypeError(f"{name} must be an array of samples or a (means, covariances) pair; got a "
+                        f"{type(value).__name__} of length {len(value)}")
+    X = as_float_array(value, name, layout="stochastic")
+    if X.shape[1] < 2:
+        raise ValueError(
+            f"{name} has {X.shape[1]} repeat per condition (shape {X.shape}); at least 2 repeats are required "
+            "to estimate the spread"
+        )
+    return ("samples", X)
+def as_labelled(reps: Any, name: str, *, minimum: int = 1) -> tuple[list[str], list[Any]]:
+    """Labels and arrays of a sequence or dict of representations, in order.
+
+    Dict keys become the labels (as strings, which must be distinct); a
+    sequence is labelled ``"0"``, ``"1"``, ...
+
+    Examples
+    --------
+    >>> as_labelled([np.zeros((3, 2))], "reps", minimum=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: reps must hold at least 2 representations; got 1
+    """
+    if isinstance(reps, Mapping):
+        labels = [str(k) for k in reps]
+        if len(set(labels)) < len(labels):
+            dup = sorted({lab for lab in labels if labels.count(lab) > 1})
+            raise ValueError(f"{name} has keys that are equal as strings ({dup}); labels must be distinct")
+        arrays = list(reps.values())
+    elif isinstance(reps, (np.ndarray, str, bytes)) or not isinstance(reps, Iterable) or hasattr(reps, "detach"):
+        raise TypeError(f"{name} must be a sequence or dict of arrays (one per representation); got {_describe(reps)}")
+    else:
+        arrays = list(reps)
+        labels = [str(i) for i in range(len(arrays))]
+    if len(arrays) < minimum:
+        raise ValueError(f"{name} must hold at least {minimum} representations; got {len(arrays)}")
+    return labels, arrays
+
+
+def check_symmetric_matrix(V: np.ndarray, name: str, n: int, meaning: str) -> np.ndarray:
+    """Require a symmetric ``(n, n)`` matrix (up to rounding) and return its symmetric part.
+
+    Examples
+    --------
+    >>> check_symmetric_matrix(np.triu(np.ones((2, 2))), "V", 2, "a tangent vector")
+    Traceback (most recent call last):
+    ...
+    ValueError: V must be symmetric (a tangent vector); the largest asymmetry |V - V^T| is 1
+    """
+    if V.shape != (n, n):
+        raise ValueError(f"{name} must be a symmetric ({n}, {n}) matrix ({meaning}); got shape {V.shape}")
+    asym = float(np.abs(V - V.T).max())
+    if asym > 1e-8 * max(float(np.abs(V).max()), np.finfo(float).tiny):
+        raise ValueError(f"{name} must be symmetric ({meaning}); the largest asymmetry |V - V^T| is {asym:.3g}")
+    return 0.5 * (V + V.T)

@@ -12,7 +12,10 @@ import numpy as np
 
 from ._registry import get_measure, registered
 
-__all__ = ["main", "measures_table"]
+__all__ = ["main", "measures_table", "write_measures_table"]
+
+#: The markers around the generated table in README.md.
+TABLE_MARKERS = ("<!-- measures-table:start -->", "<!-- measures-table:end -->")
 
 
 def _short_reference(ref: str) -> str:
@@ -55,6 +58,27 @@ def measures_table(markdown: bool = False) -> str:
     return "\n".join(lines)
 
 
+def write_measures_table(path: str | Path) -> bool:
+    """Replace the Markdown table between :data:`TABLE_MARKERS` in ``path`` by the current registry.
+
+    Returns whether the file changed.  Raises ``ValueError`` when the file lacks
+    either marker (nothing is written then).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"the file to rewrite must exist; {path} is not a file")
+    text = path.read_text()
+    start, end = TABLE_MARKERS
+    if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
+        raise ValueError(f"{path} must contain the line {start} once, followed by {end} once")
+    head, rest = text.split(start)
+    tail = rest.split(end)[1]
+    new = f"{head}{start}\n{measures_table(markdown=True)}\n{end}{tail}"
+    if new != text:
+        path.write_text(new)
+    return new != text
+
+
 def _parse_params(items: Sequence[str]) -> dict[str, Any]:
     params = {}
     for item in items:
@@ -89,6 +113,10 @@ def _load_arrays(paths: Sequence[str]) -> dict[str, np.ndarray]:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    if args.write:
+        changed = write_measures_table(args.write)
+        print(f"repgeo: {'updated' if changed else 'already current:'} the measures table in {args.write}", file=sys.stderr)
+        return 0
     print(measures_table(markdown=args.markdown))
     return 0
 
@@ -134,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="the registered measures")
     p.add_argument("--markdown", action="store_true", help="a Markdown table (as in README.md)")
+    p.add_argument("--write", metavar="FILE", help="rewrite the Markdown table between the markers in FILE (README.md)")
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("compare", help="one measure between two .npy arrays")

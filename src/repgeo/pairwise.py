@@ -19,6 +19,7 @@ import joblib
 import numpy as np
 
 from ._measure import Measure
+from ._version import __version__
 from ._registry import get_measure
 
 __all__ = ["pairwise", "pairwise_labeled", "PairwiseResult"]
@@ -73,13 +74,14 @@ def _split_reps(reps: Any) -> tuple[list[str], list[Any]]:
 
 def _fingerprint(measure: Measure, labels: Sequence[str], arrays: Sequence[Any], block: int) -> dict:
     digest = hashlib.blake2b(digest_size=16)
-    for arr in arrays:
-        if hasattr(arr, "detach") and hasattr(arr, "cpu"):  # torch tensors, also on a GPU or needing grad
-            arr = arr.detach().cpu().numpy()
-        arr = np.ascontiguousarray(np.asarray(arr))
-        digest.update(repr((arr.shape, arr.dtype.str)).encode())
-        digest.update(arr.data)
-    from . import __version__
+    for rep in arrays:
+        # a representation is an array, or a tuple of arrays (stochastic (means, covariances))
+        for arr in rep if isinstance(rep, (tuple, list)) else (rep,):
+            if hasattr(arr, "detach") and hasattr(arr, "cpu"):  # torch tensors, also on a GPU or needing grad
+                arr = arr.detach().cpu().numpy()
+            arr = np.ascontiguousarray(np.asarray(arr))
+            digest.update(repr((arr.shape, arr.dtype.str)).encode())
+            digest.update(arr.data)
 
     # the version too: tiles computed before a numerical fix must not be reused silently
     return {

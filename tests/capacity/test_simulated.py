@@ -21,6 +21,7 @@ def test_simulated_points_follow_cover_and_cross_at_two():
     assert not res.saturated
 
 
+@pytest.mark.slow
 def test_simulated_unit_segments_cross_at_one():
     mans = np.stack(segments(40, 400, 1.0, np.random.default_rng(2))[:40])  # no mirrors: random dichotomies
     res = simulated(mans, n_trials=60, rng=3)
@@ -42,6 +43,7 @@ def test_bad_input(fn):
         fn(np.full((2, 2, 3), np.inf))
 
 
+@pytest.mark.slow
 def test_simulated_standard_error_matches_spread_over_seeds():
     """Same manifolds, fresh projections and dichotomies: the reported SE predicts the spread."""
     data = np.random.default_rng(21).standard_normal((24, 1, 40))

@@ -7,7 +7,7 @@ import pytest
 from scipy.integrate import quad
 
 import repgeo as rg
-from repgeo.measures.shape import RepresentationWarning
+from repgeo import RepresentationWarning
 
 from charts import sphere
 

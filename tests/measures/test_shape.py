@@ -8,7 +8,7 @@ import scipy.linalg
 from scipy.stats import ortho_group
 
 import repgeo as rg
-from repgeo.measures.shape import RepresentationWarning
+from repgeo import RepresentationWarning
 
 
 def centred(X):
@@ -89,6 +89,7 @@ def test_partial_whitening_matches_covariance_eigendecomposition(alpha):
     assert rg.ShapeMetric(alpha=alpha)(X, Y) == pytest.approx(expected, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_netrep_and_repsim_reference_values():
     """Stored outputs of netrep (HEAD 0186b8a) and repsim; see tests/data/README.md."""
     rng = np.random.default_rng(0)
@@ -192,3 +193,47 @@ def test_float32_rank_deficient_activations_keep_their_invariances():
         assert rg.ShapeMetric(alpha=alpha)(X, X @ Q) == pytest.approx(0.0, abs=1e-3)
     torch = pytest.importorskip("torch")
     assert rg.get_measure("cca")(torch.from_numpy(X), torch.from_numpy(X @ Q)) == pytest.approx(0.0, abs=1e-3)
+
+
+CONVENTION_DATA = np.load(__import__("pathlib").Path(__file__).parents[1] / "data" / "shape_conventions.npz")
+
+
+@pytest.mark.parametrize(
+    "tool,score,pair",
+    [(t, s, p) for t in ("netrep", "repsim") for s, p in (("angular", ""), ("euclidean", ""), ("angular", "_wide"))],
+)
+def test_conventions_reproduce_netrep_and_repsim(tool, score, pair):
+    """Values computed by netrep (0186b8a) and repsim (wrongu/repsim ecd0a54) themselves at
+    alpha 0, 0.25, 0.5, 0.75, 1; see tests/data/README.md and make_shape_conventions.py."""
+    d = CONVENTION_DATA
+    X, Y = (d["Xw"], d["Yw"]) if pair else (d["X"], d["Y"])
+    expected = d[f"{tool}_{score}{pair}"]
+    got = [rg.ShapeMetric(alpha=float(a), score=score, convention=tool)(X, Y) for a in d["alphas"]]
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
+
+
+def test_conventions_differ_only_at_intermediate_alpha():
+    d = CONVENTION_DATA
+    X, Y = d["X"], d["Y"]
+    for alpha in (0.0, 1.0):
+        values = [rg.ShapeMetric(alpha=alpha, convention=c)(X, Y) for c in ("repgeo", "netrep", "repsim")]
+        assert np.ptp(values) < 1e-12
+    values = [rg.ShapeMetric(alpha=0.5, convention=c)(X, Y) for c in ("repgeo", "netrep", "repsim")]
+    assert min(abs(values[0] - values[1]), abs(values[0] - values[2]), abs(values[1] - values[2])) > 1e-3
+
+
+def test_netrep_and_repsim_conventions_depend_on_scale_repgeo_does_not():
+    d = CONVENTION_DATA
+    X, Y = d["X"], d["Y"]
+    for conv in ("netrep", "repsim"):
+        m = rg.ShapeMetric(alpha=0.5, convention=conv)
+        assert "isotropic_scaling" not in m.info.invariances
+        assert abs(m(X, Y) - m(100 * X, Y)) > 1e-4
+    m = rg.ShapeMetric(alpha=0.5)
+    assert "isotropic_scaling" in m.info.invariances
+    assert m(X, Y) == pytest.approx(m(100 * X, Y), abs=1e-12)
+
+
+def test_convention_is_validated():
+    with pytest.raises(ValueError, match="convention must be one of 'repgeo', 'netrep', 'repsim'; got 'sklearn'"):
+        rg.ShapeMetric(convention="sklearn")

@@ -7,7 +7,7 @@ import pytest
 
 import repgeo as rg
 from repgeo import riemann as rr
-from repgeo.measures.shape import RepresentationWarning
+from repgeo import RepresentationWarning
 
 
 def jacobians_with_singular_values(rng, n, p, s):

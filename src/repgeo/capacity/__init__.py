@@ -13,7 +13,6 @@ response matrix and labels.
 - :func:`alignment` -- manifold alignment analysis (GLUE anchors, subspaces,
   spectral task alignment); :func:`decodability` -- linear read-out accuracy
   of random manifold dichotomies, few-shot included.
-- :func:`demo_section` -- the capacity section of ``repgeo demo``.
 - :func:`alpha0`, :func:`ball_capacity` -- closed-form capacities.
 
 Examples
@@ -24,7 +23,7 @@ Examples
 2.0
 """
 
-from ._demo import demo_section
+from ._centers import CenterConvergenceWarning
 from ._manifolds import from_labels
 from ._theory import alpha0, ball_capacity
 from .alignment import SpectralAlignment, SubspaceAlignment, alignment, spectral_alignment, subspace_alignment
@@ -35,12 +34,12 @@ from .simulated import SimulatedResult, separable_fraction, simulated
 
 __all__ = [
     "CapacitySaturationWarning",
+    "CenterConvergenceWarning",
     "DecodabilityResult",
     "SpectralAlignment",
     "SubspaceAlignment",
     "alignment",
     "decodability",
-    "demo_section",
     "spectral_alignment",
     "subspace_alignment",
     "GlueResult",

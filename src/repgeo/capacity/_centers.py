@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._linalg import to_unit_scale
+from .._warnings import ConvergenceWarning
 from ._stiefel import StiefelSolution, newton_polish, retract, stiefel_cg
 
 __all__ = ["CenterConvergenceWarning", "CenterStructure", "center_structure", "residual_cosine_cost"]
@@ -35,7 +36,7 @@ _GTOL = 1e-6
 _POLISH = 1e-11
 
 
-class CenterConvergenceWarning(UserWarning):
+class CenterConvergenceWarning(ConvergenceWarning):
     """The center-direction optimisation stopped before its gradient tolerance."""
 
 

@@ -1,19 +1,26 @@
 """Measures, one module per family; importing this package registers them all."""
 
+from .conv import ConvShapeAlignment, ConvShapeMetric
 from .kernel import AngularCKA, KernelCKA, LinearCKA
 from .msa import MSA
 from .permutation import PermutationMetric
 from .rsa import RSA, rdm
-from .shape import RepresentationWarning, ShapeAlignment, ShapeMetric
+from .shape import ShapeAlignment, ShapeMetric
+from .stochastic import EnergyShapeMetric, GaussianShapeMetric, StochasticAlignment
 
 __all__ = [
     "AngularCKA",
+    "ConvShapeAlignment",
+    "ConvShapeMetric",
+    "EnergyShapeMetric",
+    "GaussianShapeMetric",
     "KernelCKA",
     "LinearCKA",
+    "MSA",
     "PermutationMetric",
     "RSA",
-    "RepresentationWarning",
     "ShapeAlignment",
     "ShapeMetric",
+    "StochasticAlignment",
     "rdm",
 ]

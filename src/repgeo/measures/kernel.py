@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.spatial.distance import pdist
 
 from .._linalg import angular_from_cosine
 from .._measure import Measure, MeasureInfo
@@ -109,7 +108,7 @@ class LinearCKA(Measure):
         _check_hsic(self.hsic)
 
     @property
-    def info(self) -> MeasureInfo:  # type: ignore[override]
+    def info(self) -> MeasureInfo:
         return MeasureInfo(
             name="linear_cka",
             kind="similarity",
@@ -260,7 +259,7 @@ class KernelCKA(Measure):
         check_in_range(self.sigma_scale, "sigma_scale", 0.0, np.inf, low_open=True, high_open=True)
 
     @property
-    def info(self) -> MeasureInfo:  # type: ignore[override]
+    def info(self) -> MeasureInfo:
         inv = {"translation", "orthogonal", "permutation"}
         if self.kernel == "rbf" and self.sigma is None:
             inv.add("isotropic_scaling")
@@ -287,6 +286,8 @@ class KernelCKA(Measure):
             X = np.ldexp(Xc, -int(e))
             sigma = None if self.sigma is None else float(np.ldexp(self.sigma, -int(e)))
             if sigma is None:
+                from scipy.spatial.distance import pdist  # imported on use: scipy.spatial is slow to import
+
                 dists = pdist(X)
                 dists = dists[dists > 0]
                 if dists.size == 0:

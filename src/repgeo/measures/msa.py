@@ -9,10 +9,16 @@ import numpy as np
 
 from .._measure import Measure, MeasureInfo
 from .._registry import register
-from .._validation import check_choice, check_in_range
-from .._validation import check_same_points
-from ..riemann._msa import ON_ILL_CONDITIONED, WEIGHTINGS, MetricField, MSAResult, compare_fields, evaluate_fields, metric_field
-from ..riemann._spd import SPD_DISTANCES
+from .._validation import check_choice, check_same_points
+from ..riemann._msa import (
+    ON_ILL_CONDITIONED,
+    MetricField,
+    MSAResult,
+    check_options,
+    compare_fields,
+    evaluate_fields,
+    metric_field,
+)
 
 __all__ = ["MSA"]
 
@@ -129,15 +135,12 @@ class MSA(Measure):
     on_ill_conditioned: str = "raise"
 
     def __post_init__(self) -> None:
-        check_choice(self.spd, "spd", SPD_DISTANCES)
-        check_choice(self.weighting, "weighting", WEIGHTINGS)
+        check_options(self.spd, self.weighting, self.ridge, self.max_condition)
         check_choice(self.field, "field", ("jacobian", "metric"))
-        check_in_range(self.ridge, "ridge", 0.0, np.inf, high_open=True)
-        check_in_range(self.max_condition, "max_condition", 1.0, np.inf, low_open=True)
         check_choice(self.on_ill_conditioned, "on_ill_conditioned", ON_ILL_CONDITIONED)
 
     @property
-    def info(self) -> MeasureInfo:  # type: ignore[override]
+    def info(self) -> MeasureInfo:
         scale_blind = self.spd == "spectral_ratio"
         inv = {"orthogonal", "permutation"} if self.field == "jacobian" else set()
         if scale_blind:

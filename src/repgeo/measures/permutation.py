@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from .._linalg import (
     NEAR_IDENTICAL,
@@ -72,7 +71,7 @@ class PermutationMetric(Measure):
         check_choice(self.score, "score", ("angular", "euclidean"))
 
     @property
-    def info(self) -> MeasureInfo:  # type: ignore[override]
+    def info(self) -> MeasureInfo:
         angular = self.score == "angular"
         inv = {"translation", "permutation"} | ({"isotropic_scaling"} if angular else set())
         return MeasureInfo(
@@ -94,6 +93,8 @@ class PermutationMetric(Measure):
         return _Prepared(Xc, norm)
 
     def compare(self, a: _Prepared, b: _Prepared) -> float:
+        from scipy.optimize import linear_sum_assignment  # imported on use: scipy.optimize is slow to import
+
         cross = a.centred.T @ b.centred  # zero padding adds zero rows/columns: leave them out
         rows, cols = linear_sum_assignment(cross, maximize=True)
         cos = cross[rows, cols].sum()

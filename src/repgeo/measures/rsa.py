@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.spatial.distance import pdist, squareform
-from scipy.stats import kendalltau, rankdata
 
 from .._measure import Measure, MeasureInfo
 from .._registry import register
@@ -58,6 +56,9 @@ def rdm(X: Any, metric: str = "euclidean", *, condensed: bool = False, name: str
                 f"{name} row {int(bad[0])} is {what}, so the {metric} RDM is undefined "
                 f"({bad.size} such rows)"
             )
+    # scipy.spatial and scipy.stats are imported on use: each takes ~0.25 s to import
+    from scipy.spatial.distance import pdist, squareform
+
     vec = pdist(X, metric)
     return vec if condensed else squareform(vec)
 
@@ -137,7 +138,7 @@ class RSA(Measure):
         return f"RSA(rdm={self.rdm!r}, compare={self.comparison!r})"
 
     @property
-    def info(self) -> MeasureInfo:  # type: ignore[override]
+    def info(self) -> MeasureInfo:
         inv = {
             "euclidean": {"translation", "orthogonal", "permutation", "isotropic_scaling"},
             "sqeuclidean": {"translation", "orthogonal", "permutation", "isotropic_scaling"},
@@ -170,6 +171,8 @@ class RSA(Measure):
             _, counts = np.unique(vec, return_counts=True)
             return _Prepared(vec, float(np.sum(counts * (counts - 1) / 2)))
         if self.comparison == "spearman":
+            from scipy.stats import rankdata
+
             vec = rankdata(vec)
         if self.comparison in ("pearson", "spearman"):
             vec = vec - vec.mean()
@@ -179,5 +182,7 @@ class RSA(Measure):
         if self.comparison != "kendall_tau_a":
             return float(np.clip(a.vector @ b.vector, -1.0, 1.0))
         n0 = a.vector.size * (a.vector.size - 1) / 2
+        from scipy.stats import kendalltau
+
         tau_b = kendalltau(a.vector, b.vector, variant="b").statistic
         return float(tau_b * np.sqrt((n0 - a.ties) * (n0 - b.ties)) / n0)

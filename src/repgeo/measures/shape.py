@@ -16,18 +16,18 @@ from .._linalg import (
     euclidean_from_cosine,
     frobenius_norm,
     nuclear_norms,
+    procrustes_align,
 )
 from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._validation import check_choice, check_in_range, check_matrix, non_constant_columns
+from .._warnings import RepresentationWarning
 
-__all__ = ["ShapeMetric", "ShapeAlignment", "RepresentationWarning"]
+__all__ = ["ShapeMetric", "ShapeAlignment", "CONVENTIONS"]
 
+#: Whose partial-whitening eigenvalues ``ShapeMetric(convention=...)`` uses.
+CONVENTIONS = ("repgeo", "netrep", "repsim")
 _WILLIAMS = "Williams, Kunz, Kornblith & Linderman (2021). Generalized shape metrics on neural representations. NeurIPS."
-
-
-class RepresentationWarning(UserWarning):
-    """A representation is valid but degenerate for the requested measure."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,14 @@ class ShapeMetric(Measure):
     ridge : float >= 0, default 0.0
         Added to the normalised covariance eigenvalues before whitening
         (shrinks CCA towards Procrustes when ``n`` is close to ``p``).
+    convention : {"repgeo", "netrep", "repsim"}, default "repgeo"
+        Which eigenvalues the partial whitening uses at ``0 < alpha < 1``:
+        repgeo's normalised ones (scale free), netrep's raw ``X^T X``
+        (clipped at 1e-7; its Euclidean score rescaled to preserve the total
+        variance) or repsim's ``X^T X / n`` (clipped at 1e-9).  All three
+        agree at ``alpha`` 0 and 1; ``ridge`` is added on the convention's
+        own scale.  The last two reproduce those packages' values and depend
+        on ``n`` and the data's units.
 
     Notes
     -----
@@ -137,17 +145,20 @@ class ShapeMetric(Measure):
     alpha: float = 1.0
     score: str = "angular"
     ridge: float = 0.0
+    convention: str = "repgeo"
 
     def __post_init__(self) -> None:
         check_in_range(self.alpha, "alpha", 0.0, 1.0)
         check_choice(self.score, "score", ("angular", "euclidean"))
         check_in_range(self.ridge, "ridge", 0.0, np.inf, high_open=True)
+        check_choice(self.convention, "convention", CONVENTIONS)
 
     @property
-    def info(self) -> MeasureInfo:  # type: ignore[override]
+    def info(self) -> MeasureInfo:
         angular = self.score == "angular"
         inv = {"translation", "orthogonal", "permutation"}
-        if angular:
+        if angular and (self.convention == "repgeo" or self.alpha in (0.0, 1.0)):
+            # netrep's and repsim's intermediate alphas whiten with unnormalised eigenvalues
             inv.add("isotropic_scaling")
             if self.alpha == 0.0 and self.ridge == 0.0:
                 inv.add("invertible_linear")
@@ -166,24 +177,29 @@ class ShapeMetric(Measure):
         eps = _input_eps(X)
         X = check_matrix(X, name)
         mean, U, s, V = centred_frame(X, name, eps)
-        n = X.shape[0]
+        gains, norm = self.whitening(s, X.shape, name)
+        return _Prepared(U * (s * gains / norm), mean, V * (gains / norm), norm)
+
+    def whitening(self, s: np.ndarray, shape: tuple, name: str) -> tuple[np.ndarray, float]:
+        """Gains for the singular values ``s`` of a centred ``shape`` matrix, and the whitened norm.
+
+        Warns (:class:`RepresentationWarning`) when whitening would fit every direction.
+        """
+        n = shape[0]
         gains = np.ones_like(s)
         if self.alpha < 1.0:
-            h = (s / s[0]) ** 2  # covariance eigenvalues up to a factor, free of under/overflow
-            gains = self.alpha + (1.0 - self.alpha) / np.sqrt(h / h.mean() + self.ridge)
+            gains = _gains(s, n, shape[1], self.alpha, self.ridge, self.convention, self.score)
             if self.ridge == 0.0 and s.size >= n - 1:
                 warnings.warn(
                     f"{name} has {n} samples and rank {s.size}: with alpha={self.alpha} < 1 and "
                     "ridge=0 whitening fits every direction, so distances between full-rank "
                     "representations collapse to 0; use ridge > 0 or cross-validate with fit()",
                     RepresentationWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
         # s * gains is the whitened spectrum; its norm is the Frobenius norm of the whitened data.
         # Working at unit norm keeps data at any scale (1e-160 or 1e160) inside float64's range.
-        spectrum = s * gains
-        norm = frobenius_norm(spectrum)
-        return _Prepared(U * (spectrum / norm), mean, V * (gains / norm), norm)
+        return gains, frobenius_norm(s * gains)
 
     def compare(self, a: _Prepared, b: _Prepared) -> float:
         return float(self.compare_pairs([a], [b])[0])
@@ -198,7 +214,7 @@ class ShapeMetric(Measure):
             norm_b = np.array([b.norm for b in rights])
             out = euclidean_from_cosine(norm_a, norm_b, nuc)
         for k in np.flatnonzero(nuc > NEAR_IDENTICAL):  # rare: recompute from the aligned residual
-            A, BQ = _aligned(lefts[k].coords, rights[k].coords)
+            A, BQ = procrustes_align(lefts[k].coords, rights[k].coords)
             angle, euclid = distances_from_residual(A, BQ, lefts[k].norm, rights[k].norm)
             out[k] = angle if self.score == "angular" else euclid
         return out
@@ -242,13 +258,29 @@ class ShapeMetric(Measure):
         )
 
 
-def _aligned(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``A`` and ``B Q`` zero-padded to a common width, with ``Q`` the best orthogonal map."""
-    r = max(A.shape[1], B.shape[1])
-    Ap = np.pad(A, ((0, 0), (0, r - A.shape[1])))
-    Bp = np.pad(B, ((0, 0), (0, r - B.shape[1])))
-    U, _, Vt = np.linalg.svd(Ap.T @ Bp)
-    return Ap, Bp @ (Vt.T @ U.T)
+def _gains(s: np.ndarray, n: int, p: int, alpha: float, ridge: float, convention: str, score: str) -> np.ndarray:
+    """Partial-whitening gains ``alpha + (1 - alpha) / sqrt(lambda + ridge)`` for singular values ``s``.
+
+    ``lambda`` is the covariance spectrum on the convention's scale (see
+    :class:`ShapeMetric`); ``p`` counts the input's columns, whose dropped
+    (zero) directions enter netrep's variance-preserving rescaling.
+    """
+    if convention == "repgeo":
+        h = (s / s[0]) ** 2  # covariance eigenvalues up to a factor, free of under/overflow
+        return alpha + (1.0 - alpha) / np.sqrt(h / h.mean() + ridge)
+    if convention == "repsim":  # eigh(Xc^T Xc / n), eigenvalues clipped at 1e-9
+        root = np.maximum(s / np.sqrt(n), np.sqrt(1e-9))
+        return alpha + (1.0 - alpha) / np.hypot(root, np.sqrt(ridge))
+    # netrep: eigh(Xc^T Xc), eigenvalues clipped at 1e-7; no whitening above 1 - 1e-7
+    if alpha > 1.0 - 1e-7:
+        return np.ones_like(s)
+    floor = np.sqrt(1e-7)
+    root = np.maximum(s, floor)
+    gains = alpha + (1.0 - alpha) / np.hypot(root, np.sqrt(ridge))
+    if score == "euclidean":  # netrep's preserve_variance: the whitened data keep tr(Xc^T Xc)
+        roots = np.concatenate([root, np.full(max(p - s.size, 0), floor)])
+        gains = gains * (frobenius_norm(roots) / frobenius_norm(alpha * roots + (1.0 - alpha)))
+    return gains
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,7 +16,6 @@ array([[1., 0.],
        [0., 1.]])
 """
 
-from ._demo import demo_section
 from ._jacobians import jacobians
 from ._local import local_jacobians
 from ._models import compare_models
@@ -43,7 +42,6 @@ __all__ = [
     "airm_split",
     "bures",
     "compare_models",
-    "demo_section",
     "fisher_gaussian",
     "fisher_softmax",
     "generalized_eigvalsh",

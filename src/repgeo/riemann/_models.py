@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_float_array, check_choice, check_shape
+from .._validation import as_float_array, check_choice, check_same_points, check_shape
 from ._jacobians import import_torch, jacobians
 from ._local import local_jacobians
-from ._msa import MSAResult
+from ._msa import MSAResult, check_options, evaluate_fields, metric_field
 
 __all__ = ["compare_models"]
 
@@ -100,9 +100,7 @@ def compare_models(
     >>> round(res.mean, 6)   # the linear map's metric A^T A = [[5, 1], [1, 1.25]] against I
     0.563564
     """
-    from ..measures.msa import MSA  # a runtime import: measures.msa imports this package
-
-    measure = MSA(spd=spd, weighting=weighting, field="jacobian", ridge=ridge, max_condition=max_condition)
+    check_options(spd, weighting, ridge, max_condition)
     check_choice(time, "time", ("joint", "per_step"))
     for mdl, nm in ((model1, "model1"), (model2, "model2")):
         if not (callable(mdl) or (isinstance(mdl, (tuple, list)) and len(mdl) == 2)):
@@ -138,7 +136,12 @@ def compare_models(
         w = as_float_array(weights, "weights", ndim=(1, 2))
         check_shape(w, "weights", [layout[:1], layout], "one weight per point, or per point and time step")
         weights = np.broadcast_to(w.T, layout[::-1]).T.ravel()
-    res = measure.evaluate(flat(J1), flat(J2), weights=weights)
+    check_same_points(J1.shape, J2.shape, ("model1", "model2"), "Jacobians")
+    fields = [
+        metric_field(flat(J), nm, field="jacobian", spd=spd, ridge=ridge, max_condition=max_condition)
+        for J, nm in ((J1, "model1"), (J2, "model2"))
+    ]
+    res = evaluate_fields(*fields, spd=spd, weighting=weighting, weights=weights)
     return dataclasses.replace(
         res,
         per_point=res.per_point.reshape(layout),

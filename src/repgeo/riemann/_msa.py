@@ -8,14 +8,23 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_float_array, as_jacobians, as_metrics, check_psd
-from ..measures.shape import RepresentationWarning
+from .._validation import as_float_array, as_jacobians, as_metrics, check_choice, check_in_range, check_psd
+from .._warnings import RepresentationWarning
 from . import _kernels as K
+from ._spd import SPD_DISTANCES
 
-__all__ = ["MetricField", "MSAResult", "metric_field", "compare_fields", "evaluate_fields"]
+__all__ = ["MetricField", "MSAResult", "check_options", "metric_field", "compare_fields", "evaluate_fields"]
 
 WEIGHTINGS = ("uniform", "volume_x", "volume_geometric")
 ON_ILL_CONDITIONED = ("raise", "drop")
+
+
+def check_options(spd: str, weighting: str, ridge: float, max_condition: float) -> None:
+    """Validate the options shared by :class:`repgeo.MSA` and :func:`repgeo.riemann.compare_models`."""
+    check_choice(spd, "spd", SPD_DISTANCES)
+    check_choice(weighting, "weighting", WEIGHTINGS)
+    check_in_range(ridge, "ridge", 0.0, np.inf, high_open=True)
+    check_in_range(max_condition, "max_condition", 1.0, np.inf, low_open=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,7 +157,7 @@ def _pointwise(a: MetricField, b: MetricField, spd: str) -> tuple[np.ndarray, np
         return np.linalg.norm(a.aux - b.aux + dlog[:, None, None] * np.eye(a.R.shape[-1]), axis=(-2, -1)), None
     if spd == "bures":
         return K.bures_scaled(a.aux, a.log_size, b.aux, b.log_size), None
-    sv = K.pencil_sv(a.R, b.R_inv)
+    sv = K.pencil_sv(a.R, b.R_inv, spd)
     return K.from_pencil(sv, dlog, spd), sv
 
 

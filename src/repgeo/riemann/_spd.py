@@ -31,12 +31,15 @@ __all__ = [
 SPD_DISTANCES = ("spectral_ratio", "airm", "log_euclidean", "bures", "thompson")
 
 
-def _pair(G1: Any, G2: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+def _pair(G1: Any, G2: Any) -> tuple[tuple, tuple, bool]:
+    """Validated stacks, each with its per-point largest entry: ``((G1, amax1), (G2, amax2), single)``."""
     single = np.ndim(G1) == 2 and np.ndim(G2) == 2
-    A, B = as_metrics(G1, "G1"), as_metrics(G2, "G2")
-    if A.shape != B.shape:
+    # the kernels read the lower triangles only (Cholesky, eigvalsh, eigh): no symmetrised copy
+    A = as_metrics(G1, "G1", with_scale=True, symmetrise=False)
+    B = as_metrics(G2, "G2", with_scale=True, symmetrise=False)
+    if A[0].shape != B[0].shape:
         raise ValueError(
-            f"G1 has shape {A.shape} but G2 has {B.shape}; metric tensors must be paired point by point"
+            f"G1 has shape {A[0].shape} but G2 has {B[0].shape}; metric tensors must be paired point by point"
         )
     return A, B, single
 
@@ -45,39 +48,61 @@ def _out(values: np.ndarray, single: bool) -> np.ndarray | float:
     return float(values[0]) if single else values
 
 
-def _factor(G: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(log s, R)`` with ``G = s R^T R``; ``ValueError`` naming the point if not positive definite."""
-    Gn, log_s = K.normalise(G, jacobian=False)
+def _factor(G: np.ndarray, amax: np.ndarray, name: str, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(log s, R)`` with ``G = s R^T R``; ``ValueError`` naming the point if not positive definite.
+
+    ``offset`` is the index of ``G[0]`` in the caller's stack (errors name the caller's point).
+    """
+    Gn, log_s = K.normalise(G, jacobian=False, amax=amax)
     try:
         R = K.chol_factor(Gn)
         failed = ~np.isfinite(R).all(axis=(-2, -1)) | ~(np.abs(np.diagonal(R, axis1=1, axis2=2)) > 0).all(axis=-1)
-    except np.linalg.LinAlgError:
-        R, failed = None, np.ones(len(G), dtype=bool)
+    except np.linalg.LinAlgError:  # numpy raises for the whole stack: find the failing points one by one
+        failed = np.array([not _cholesky_ok(g) for g in Gn])
     if failed.any():
-        check_psd(G, name, definite=True)  # indefinite: a specific message
-        w = np.linalg.eigvalsh(Gn)
-        i = int(np.flatnonzero(failed | (w[:, 0] <= 0))[0])
+        check_psd(G, name, definite=True, offset=offset)  # indefinite: a specific message
+        i = int(np.flatnonzero(failed)[0])
+        w = np.linalg.eigvalsh(Gn[i])
         raise ValueError(
-            f"{name} must be positive definite; at point {i} it is singular to working precision "
-            f"(eigenvalues {w[i, 0]:.3g} to {w[i, -1]:.3g} after scaling to mean 1; rank-deficient "
-            "Jacobians?); regularise with a ridge or drop those points"
+            f"{name} must be positive definite; at point {offset + i} it is singular to working precision "
+            f"(eigenvalues {w[0]:.3g} to {w[-1]:.3g} after scaling to mean 1; rank-deficient "
+            f"Jacobians?); {int(failed.sum())} such points among {offset}..{offset + len(G) - 1}; "
+            "regularise with a ridge or drop those points"
         )
     return log_s, R
 
 
-def _pencil(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Singular values of ``R1 R2^{-1}``, ``log(s1 / s2)`` and the factors of two positive-definite stacks."""
-    (ls1, R1), (ls2, R2) = _factor(A, "G1"), _factor(B, "G2")
-    R2_inv = K.tri_inv(R2)
-    sv = K.pencil_sv(R1, R2_inv)
-    ok = K.resolvable_pencil(sv, R2_inv)
-    if not ok.all():
-        i = int(np.flatnonzero(~ok)[0])
-        raise ValueError(
-            f"G1 and G2 are too ill-conditioned at point {i} (generalised eigenvalues "
-            f"{sv[i, 0] ** 2:.3g} to {sv[i, -1] ** 2:.3g} after scaling) to resolve in float64; regularise them"
-        )
-    return sv, ls1 - ls2, R1, R2
+def _cholesky_ok(g: np.ndarray) -> bool:
+    try:
+        return bool(np.isfinite(np.linalg.cholesky(g)).all())
+    except np.linalg.LinAlgError:
+        return False
+
+
+def _pencil(A: tuple, B: tuple, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Singular values of ``R1 R2^{-1}`` (accurate for ``kind``), ``log(s1 / s2)`` and ``log det(R1 / R2)``.
+
+    Works through the stack in blocks of about a megabyte (:func:`K.blocks`), so every
+    intermediate stays in cache; errors name the point in the whole stack.
+    """
+    (G1, a1), (G2, a2) = A, B
+    n, m = G1.shape[:2]
+    sv, dlog, dlogdet = np.empty((n, m)), np.empty(n), np.empty(n)
+    for sl in K.blocks(n, m):
+        (ls1, R1), (ls2, R2) = _factor(G1[sl], a1[sl], "G1", sl.start), _factor(G2[sl], a2[sl], "G2", sl.start)
+        R2_inv = K.tri_inv(R2)
+        sv[sl] = K.pencil_sv(R1, R2_inv, kind)
+        ok = K.resolvable_pencil(sv[sl], R2_inv)
+        if not ok.all():
+            i = int(np.flatnonzero(~ok)[0])
+            lo, hi = sv[sl.start + i, 0] ** 2, sv[sl.start + i, -1] ** 2
+            raise ValueError(
+                f"G1 and G2 are too ill-conditioned at point {sl.start + i} (generalised eigenvalues "
+                f"{lo:.3g} to {hi:.3g} after scaling) to resolve in float64; regularise them"
+            )
+        dlog[sl] = ls1 - ls2
+        dlogdet[sl] = K.log_det_triangular(R1) - K.log_det_triangular(R2)
+    return sv, dlog, dlogdet
 
 
 # ----------------------------------------------------------------------------- public
@@ -107,7 +132,7 @@ def generalized_eigvalsh(G1: Any, G2: Any) -> np.ndarray:
     array([1., 4.])
     """
     A, B, single = _pair(G1, G2)
-    sv, dlog, _, _ = _pencil(A, B)
+    sv, dlog, _ = _pencil(A, B, "eigenvalues")
     with np.errstate(over="ignore"):
         lam = np.exp(dlog)[:, None] * sv**2
     return lam[0] if single else lam
@@ -116,7 +141,7 @@ def generalized_eigvalsh(G1: Any, G2: Any) -> np.ndarray:
 def _eigen_distance(kind: str) -> Callable[[Any, Any], Any]:
     def distance(G1: Any, G2: Any) -> np.ndarray | float:
         A, B, single = _pair(G1, G2)
-        sv, dlog, _, _ = _pencil(A, B)
+        sv, dlog, _ = _pencil(A, B, kind)
         return _out(K.from_pencil(sv, dlog, kind), single)
 
     return distance
@@ -224,8 +249,8 @@ def log_euclidean(G1: Any, G2: Any) -> np.ndarray | float:
     1.732051
     """
     A, B, single = _pair(G1, G2)
-    (ls1, R1), (ls2, R2) = _factor(A, "G1"), _factor(B, "G2")
-    diff = K.log_and_root(R1)[0] - K.log_and_root(R2)[0] + (ls1 - ls2)[:, None, None] * np.eye(A.shape[-1])
+    (ls1, R1), (ls2, R2) = _factor(*A, "G1"), _factor(*B, "G2")
+    diff = K.log_and_root(R1)[0] - K.log_and_root(R2)[0] + (ls1 - ls2)[:, None, None] * np.eye(R1.shape[-1])
     return _out(np.linalg.norm(diff, axis=(-2, -1)), single)
 
 
@@ -251,9 +276,9 @@ def bures(G1: Any, G2: Any) -> np.ndarray | float:
     >>> round(float(bures(np.eye(2), 4 * np.eye(2))), 6)
     1.414214
     """
-    A, B, single = _pair(G1, G2)
+    (A, amax1), (B, amax2), single = _pair(G1, G2)
     check_psd(A, "G1"), check_psd(B, "G2")
-    (A, ls1), (B, ls2) = K.normalise(A, jacobian=False), K.normalise(B, jacobian=False)
+    (A, ls1), (B, ls2) = K.normalise(A, jacobian=False, amax=amax1), K.normalise(B, jacobian=False, amax=amax2)
     return _out(K.bures_scaled(K.psd_root(A), ls1, K.psd_root(B), ls2), single)
 
 

@@ -57,10 +57,9 @@ def airm_split(G1: Any, G2: Any) -> AIRMSplit:
     (3,)
     """
     A, B, single = _pair(G1, G2)
-    sv, dlog, R1, R2 = _pencil(A, B)
-    m = A.shape[-1]
-    logdet = lambda R: np.log(np.abs(np.diagonal(R, axis1=1, axis2=2))).sum(axis=-1)  # noqa: E731
-    mean = dlog + 2.0 * (logdet(R1) - logdet(R2)) / m
+    sv, dlog, dlogdet = _pencil(A, B, "airm")
+    m = sv.shape[-1]
+    mean = dlog + 2.0 * dlogdet / m
     two_log_sv = 2.0 * np.log(sv)
     shape = np.linalg.norm(two_log_sv - two_log_sv.mean(axis=-1, keepdims=True), axis=-1)
     distance = np.linalg.norm(dlog[:, None] + two_log_sv, axis=-1)

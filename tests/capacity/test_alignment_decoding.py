@@ -1,11 +1,9 @@
-"""Alignment families, decodability and the demo section."""
-
-import json
+"""Alignment families and decodability."""
 
 import numpy as np
 import pytest
 
-from repgeo.capacity import alignment, decodability, demo_section, spectral_alignment, subspace_alignment
+from repgeo.capacity import alignment, decodability, spectral_alignment, subspace_alignment
 
 
 def test_subspace_alignment_identical_and_random():
@@ -69,18 +67,6 @@ def test_decodability_separable_vs_overlapping():
     assert abs(accs.mean() - 0.5) < 4 * accs.std(ddof=1) / np.sqrt(len(accs))
     with pytest.raises(ValueError, match="max\\(shots\\)"):
         decodability(far, shots=(25,))
-
-
-def test_demo_section(tmp_path):
-    rng = np.random.default_rng(4)
-    y = np.repeat(np.arange(10), 50)
-    layers = {f"mlp/layer{i}": rng.standard_normal((500, 32)) + (1 + 2 * i) * np.eye(32)[y] for i in range(3)}
-    lines = demo_section(layers, y, tmp_path, rng=0)
-    data = json.loads((tmp_path / "capacity.json").read_text())
-    assert set(data) == set(layers) and len(lines) == 5
-    caps = [data[k]["capacity"] for k in layers]
-    assert caps[0] < caps[-1]  # better separated classes have higher capacity
-    assert "rises" in lines[-1]
 
 
 def test_subspace_alignment_rejects_components_beyond_rank():

@@ -2,11 +2,11 @@
 
 import json
 
-from repgeo import riemann as rr
+from repgeo.demo.msa import lazy_vs_rich
 
 
 def test_demo_section(tmp_path):
-    lines = rr.demo_section(tmp_path, rng=0)
+    lines = lazy_vs_rich(tmp_path, rng=0)
     assert lines and all(isinstance(line, str) for line in lines)
     results = json.loads((tmp_path / "msa_lazy_vs_rich.json").read_text())
     assert (tmp_path / "msa_lazy_vs_rich_pointwise.csv").read_text().startswith("u1,u2,dsr_rich_vs_init")

@@ -1,4 +1,4 @@
-"""Capacity section of ``repgeo demo``: class-manifold geometry by layer."""
+"""Demo section: capacity, geometry and decodability of the ten digit classes, layer by layer."""
 
 from __future__ import annotations
 
@@ -9,17 +9,16 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_rng
-from ._manifolds import from_labels
-from .decoding import decodability
-from .mean_field import mean_field
+from ..capacity import decodability, from_labels, mean_field
+from ._context import DemoContext, DemoSection
 
-__all__ = ["demo_section"]
+__all__ = ["capacity_table", "section"]
 
 #: per-layer budget that keeps ~30 layers under ~20 s on 2 cores
 _MAX_POINTS, _N_T, _N_DICHOTOMIES = 40, 60, 8
 
 
-def demo_section(layers: dict[str, Any], labels: Any, out_dir: Path, rng: Any = None) -> list[str]:
+def capacity_table(layers: dict[str, Any], labels: Any, out_dir: Path, rng: Any = None) -> list[str]:
     """Capacity, radius, dimension, center correlation and decodability per layer.
 
     Each class is a manifold; at most 40 points per class are used, ``n_t = 60``
@@ -30,10 +29,12 @@ def demo_section(layers: dict[str, Any], labels: Any, out_dir: Path, rng: Any = 
     Examples
     --------
     >>> import tempfile
+    >>> import numpy as np
+    >>> from pathlib import Path
     >>> rng = np.random.default_rng(0)
     >>> y = np.repeat(np.arange(4), 12)
     >>> layers = {"net/l1": rng.standard_normal((48, 16)) + 3 * np.eye(16)[y]}
-    >>> lines = demo_section(layers, y, Path(tempfile.mkdtemp()), rng=0)
+    >>> lines = capacity_table(layers, y, Path(tempfile.mkdtemp()), rng=0)
     >>> lines[0].split()[0]
     'layer'
     """
@@ -63,3 +64,10 @@ def demo_section(layers: dict[str, Any], labels: Any, out_dir: Path, rng: Any = 
     if trends:
         lines.append("capacity over depth (higher = classes more separable per neuron): " + "; ".join(trends))
     return lines
+
+
+def section(ctx: DemoContext) -> DemoSection:
+    """:func:`capacity_table` over every layer of the digit networks."""
+    ctx.log("class manifolds: capacity, geometry and decodability of the ten digit classes by layer")
+    lines = capacity_table(ctx.reps, ctx.nets.labels, ctx.out_dir, rng=ctx.rng)
+    return DemoSection("Class manifolds (manifold capacity theory):", tuple(lines), (ctx.out_dir / "capacity.json",))

@@ -1,4 +1,4 @@
-"""Demo: lazy vs rich training of a small MLP, compared by MSA and by linear CKA.
+"""Demo section: lazy vs rich training of a small MLP, compared by MSA and by linear CKA.
 
 NumPy only (no torch), so ``repgeo demo`` runs with the base install.  A
 2 -> H -> H -> 1 tanh network learns the continuous XOR ``y = sign(u1 u2)`` on
@@ -21,8 +21,11 @@ import numpy as np
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
 from .._validation import check_rng
+from ..measures.kernel import LinearCKA
+from ..measures.msa import MSA
+from ._context import DemoContext, DemoSection
 
-__all__ = ["demo_section", "MLP", "init_mlp", "train_xor", "hidden_and_jacobians", "grid"]
+__all__ = ["lazy_vs_rich", "section", "MLP", "init_mlp", "train_xor", "hidden_and_jacobians", "grid"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,7 +87,7 @@ def grid(n: int = 30) -> np.ndarray:
     return np.stack(np.meshgrid(t, t, indexing="ij"), -1).reshape(-1, 2)
 
 
-def demo_section(out_dir: Path, rng: Any = None) -> list[str]:
+def lazy_vs_rich(out_dir: Path, rng: Any = None) -> list[str]:
     """Train a lazy and a rich network from the same initialisation and compare them.
 
     Writes ``msa_lazy_vs_rich.json`` (all values) and
@@ -95,11 +98,8 @@ def demo_section(out_dir: Path, rng: Any = None) -> list[str]:
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> lines = demo_section(pathlib.Path(tempfile.mkdtemp()), rng=0)  # doctest: +SKIP
+    >>> lines = lazy_vs_rich(pathlib.Path(tempfile.mkdtemp()), rng=0)  # doctest: +SKIP
     """
-    from ..measures.kernel import LinearCKA
-    from ..measures.msa import MSA  # runtime imports: measures.msa imports this package
-
     rng = check_rng(rng)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -144,3 +144,11 @@ def demo_section(out_dir: Path, rng: Any = None) -> list[str]:
         f"{results['rich_msa_far']:.3f} elsewhere).",
         f"  written: {out_dir / 'msa_lazy_vs_rich.json'}, {out_dir / 'msa_lazy_vs_rich_pointwise.csv'}",
     ]
+
+
+def section(ctx: DemoContext) -> DemoSection:
+    """:func:`lazy_vs_rich` (its own networks: the input manifold is the XOR square, not digits)."""
+    ctx.log("intrinsic geometry: a lazy and a rich network on continuous XOR (MSA vs CKA)")
+    lines = lazy_vs_rich(ctx.out_dir, rng=ctx.rng)
+    files = (ctx.out_dir / "msa_lazy_vs_rich.json", ctx.out_dir / "msa_lazy_vs_rich_pointwise.csv")
+    return DemoSection("Intrinsic geometry (Metric Similarity Analysis):", tuple(lines), files)
