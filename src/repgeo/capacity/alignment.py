@@ -1,11 +1,31 @@
 """Manifold alignment analysis (MAA): three families behind one interface.
 
-- ``"glue"``: anchor-based alignments (center, axis and center-axis) from
-  :func:`repgeo.capacity.glue`.
-- ``"subspace"``: principal-angle alignment between manifolds' PCA subspaces
-  and centers, with chance baselines.
-- ``"spectral"``: spectral task alignment of a representation with a task
-  target and the ridge-decoding error it predicts.
+No readable source defines the "manifold alignment analysis" of Kuoch et al.
+(CPAL 2024); three formalisms of the same group fit its description, and
+:func:`alignment` offers all three.  What each computes, and its chance level
+for independent, isotropic manifolds in ``N`` dimensions:
+
+- ``"glue"`` -- the anchor alignments of :func:`repgeo.capacity.glue`, named
+  after the published quantities (Chou et al., ICML 2025, Algorithm 2):
+  ``center_alignment`` rho_c (mean over manifold pairs of the cosine between
+  anchor centers), ``axis_alignment`` rho_a (between two manifolds' anchor
+  axis parts in the same draw) and ``center_axis_alignment`` psi (between one
+  manifold's anchor center and another's axis part); signed cosines by
+  default, absolute inner products in data units with
+  ``alignments="inner_product"`` (Definition B.6).  Chance: rho_a and psi
+  about 0; rho_c about ``-1 / (P - 1)``, because removing the global mean
+  makes centers anti-correlated (measured: -0.1106 for ``P = 10``, against
+  -1/9 = -0.1111); spread about ``1 / sqrt(N)``.
+- ``"subspace"`` -- principal-angle alignment of the manifolds' top-``k``
+  PCA subspaces ``U_mu``: axes ``|U_mu^T U_nu|_F^2 / k`` (chance ``k / N``),
+  centers ``|cos(c_mu, c_nu)|`` after removing the global mean (chance
+  ``SubspaceAlignment.chance_centers``: ``sqrt(2 / (pi N))`` for many
+  manifolds, 1 for two), center-axis ``|U_nu^T c_mu / |c_mu||^2`` (chance
+  ``k / N``).
+- ``"spectral"`` -- spectral task alignment of the pooled points with the
+  one-hot manifold labels: cumulative target power ``C(k)`` in the kernel's
+  eigenbasis (chance ``k / n`` for a target independent of the points) and
+  the ridge-decoding error it predicts (Canatar et al. 2021).
 """
 
 # Provenance: Kuoch et al. (CPAL 2024) name "manifold alignment analysis" as a
@@ -206,10 +226,12 @@ def spectral_alignment(X: Any, y: Any, n_train: Any = (10, 50, 200), ridge: floa
 
 
 def alignment(manifolds: Any, method: str = "glue", **kwargs: Any) -> GlueResult | SubspaceAlignment | SpectralAlignment:
-    """Manifold alignment analysis; ``method`` picks the family (see module docs).
+    """Manifold alignment analysis; ``method`` picks the family (see the module docs for chance levels).
 
-    ``"glue"`` returns :class:`~repgeo.capacity.GlueResult` (its
-    ``center_alignment``, ``axis_alignment``, ``center_axis_alignment``),
+    ``"glue"`` returns :class:`~repgeo.capacity.GlueResult`, whose
+    ``center_alignment`` (rho_c), ``axis_alignment`` (rho_a) and
+    ``center_axis_alignment`` (psi) are the published anchor alignments
+    (``kwargs`` go to :func:`~repgeo.capacity.glue`, e.g. ``alignments=``);
     ``"subspace"`` a :class:`SubspaceAlignment`, ``"spectral"`` a
     :class:`SpectralAlignment` of the pooled points against one-hot manifold
     labels.
