@@ -21,6 +21,7 @@ __all__ = [
     "LAYOUTS",
     "Layout",
     "as_float_array",
+    "as_labels",
     "check_matrix",
     "check_matched_rows",
     "check_choice",
@@ -498,6 +499,59 @@ def check_shape(value: np.ndarray, name: str, shapes: Sequence[tuple], meaning: 
     return value
 
 
+def as_labels(labels: Any, name: str, n_rows: int, rows_of: str = "X") -> np.ndarray:
+    """A 1-D array of class labels, one per row of ``rows_of``, with no missing entry.
+
+    Labels are all numbers or all strings.  NaN and ``None`` raise
+    ``ValueError`` (rows would silently fall out of every class, since NaN
+    equals nothing); strings mixed with numbers raise ``TypeError`` (NumPy would
+    either fail to sort them or silently turn ``1`` into ``"1"``).
+
+    Examples
+    --------
+    >>> as_labels([0, 1, 1], "labels", 3)
+    array([0, 1, 1])
+    >>> as_labels([0.0, float("nan"), 1.0], "labels", 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: labels has 1 NaN entry (first at row 1); every row needs a label (drop unlabelled rows first)
+    >>> as_labels(["a", 1, "b"], "labels", 3)
+    Traceback (most recent call last):
+    ...
+    TypeError: labels must be all numbers or all strings; got a mix of int and str
+    """
+    if hasattr(labels, "detach") and hasattr(labels, "cpu"):  # a torch tensor
+        labels = labels.detach().cpu().numpy()
+    if isinstance(labels, (str, bytes)) or labels is None:
+        raise TypeError(f"{name} must be a 1-D sequence of labels; got {_describe(labels)}")
+    raw = labels if isinstance(labels, np.ndarray) and labels.dtype != object else np.asarray(labels, dtype=object)
+    if raw.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one label per row of {rows_of}); got shape {raw.shape}")
+    check_matched_rows([np.empty((n_rows, 0)), raw], [rows_of, name])
+    if raw.dtype == object:
+        missing = np.flatnonzero([v is None for v in raw])
+        if missing.size:
+            raise ValueError(
+                f"{name} has {missing.size} None entr{'y' if missing.size == 1 else 'ies'} (first at row "
+                f"{missing[0]}); every row needs a label (drop unlabelled rows first)"
+            )
+        kinds = {"str" if isinstance(v, (str, np.str_)) else "number" if isinstance(v, (numbers.Number, np.number))
+                 else type(v).__name__ for v in raw}
+        if len(kinds) > 1 or not kinds <= {"str", "number"}:
+            found = sorted({type(v).__name__ for v in raw})
+            raise TypeError(f"{name} must be all numbers or all strings; got a mix of {' and '.join(found)}")
+        raw = np.asarray(raw.tolist())
+    if not (np.issubdtype(raw.dtype, np.number) or np.issubdtype(raw.dtype, np.bool_)
+            or np.issubdtype(raw.dtype, np.str_)):
+        raise TypeError(f"{name} must hold numbers or strings; got dtype {raw.dtype}")
+    if np.issubdtype(raw.dtype, np.inexact):
+        nan = np.flatnonzero(np.isnan(raw))
+        if nan.size:
+            raise ValueError(
+                f"{name} has {nan.size} NaN entr{'y' if nan.size == 1 else 'ies'} (first at row {nan[0]}); "
+                "every row needs a label (drop unlabelled rows first)"
+            )
+    return raw
 def as_stochastic(value: Any, name: str, *, samples_only: bool = False) -> tuple:
     """Validate stochastic responses: samples ``(n_conditions, n_repeats, n_units)`` or ``(means, covariances)``.
 
