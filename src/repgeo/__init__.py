@@ -13,7 +13,7 @@ Examples
 >>> round(rg.ShapeMetric(alpha=1.0)(X, X[:, ::-1]), 6)
 0.0
 >>> sorted(rg.list_measures(kind="distance", invariant_to="invertible_linear"))
-['cca']
+['cca', 'dsa', 'dsa_euclidean', 'dsa_wasserstein']
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from .measures import (
 from .pairwise import PairwiseResult, pairwise, pairwise_labeled
 
 #: Tool-set submodules, imported on first attribute access (``rg.capacity``).
-SUBMODULES = ("capacity", "datasets", "embed", "paths", "plot", "riemann", "shape_space", "testing")
+SUBMODULES = ("capacity", "datasets", "dynamics", "embed", "paths", "plot", "riemann", "shape_space", "testing")
 #: Applications, importable but not star-exported: the demo and the command line.
 _APPLICATIONS = ("cli", "demo")
 
