@@ -1,15 +1,15 @@
 """Procrustes analysis over vector fields: ``min_C ||A - C B C^T||_F`` over the orthogonal group.
 
 No maintained library solves this problem (a quadratic objective on O(n),
-non-convex, with many local minima), so it is written here: a Riemannian
-trust-region method with a preconditioned truncated conjugate-gradient
-inner solver (Absil, Baker & Gallivan 2007), the exact gradient and Hessian
-in the Lie algebra of skew-symmetric matrices, a Cayley retraction, and
-deterministic starting points in both components of O(n).  Starting points
-come from frames built from each matrix alone (real Schur vectors in two
-eigenvalue orders, eigenvectors of the symmetric part, the identity), with
-the column signs chosen by a greedy search in each component; their
-results do not depend on the coordinates the matrices are written in.
+non-convex, with many local minima), so it is written here from three
+parts: starting points built from each matrix alone (:mod:`._frames`: real
+Schur vectors in two eigenvalue orders and matched by eigenvalue,
+eigenvectors of the symmetric and skew-symmetric parts, greedy column signs
+in each component of O(n), random rotations within those frames), a batched
+Riemannian trust-region method with exact gradient and Hessian
+(:mod:`._trust`), and this module's screening of all starts followed by the
+refinement of the best few.  Every start moves with the coordinates, so the
+result does not depend on the orthogonal basis the matrices are written in.
 """
 
 from __future__ import annotations
