@@ -27,7 +27,6 @@ LAYERS = [
     {"_validation"},
     {"_measure"},
     {"_registry", "_store"},
-    {"_systems"},  # seeded dynamical systems, shared by datasets and the dynamics tests
     {"riemann", "capacity", "dynamics", "datasets"},  # numerical families: arrays in, arrays out
     {"measures"},  # the registered measures, built on the families
     {"pairwise", "embed"},  # engines over many representations
