@@ -319,3 +319,16 @@ def test_conv_and_stochastic_metrics_near_the_float_maximum():
     huge = np.array([-1.0, 1.0, 1.0, 1.0]).reshape(2, 2, 1) * np.finfo(float).max  # a spread of ~2e308
     with pytest.raises(ValueError, match="exceeds float64's range; rescale X and Y"):
         rg.get_measure("gaussian_shape")(S, huge)
+
+
+def test_data_near_the_smallest_normal_number():
+    """Found by the thorough fuzz run: the map used only by fit() overflowed in prepare() for data of
+    size 1e-308, and the energy metric's reweighting divided by a floor of 1e-320 for identical inputs."""
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((3, 1))
+    Y = np.array([[3.45584192e-308], [3.45584192e-308], [3.30437076e-308]])  # centred: subnormal
+    assert rg.get_measure("cca")(X, Y) == pytest.approx(rg.get_measure("cca")(X, [[1.0], [1.0], [0.0]]), rel=1e-12)
+    with pytest.raises(ValueError, match="Y is too far from unit scale for fit"):
+        rg.ShapeMetric(alpha=0.0).fit(X, Y)
+    S = np.array([-1.0, -1.0, 0.0, 0.0]).reshape(2, 2, 1)
+    assert rg.get_measure("energy_shape")(S, S) == 0.0
