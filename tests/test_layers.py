@@ -23,6 +23,7 @@ SRC = Path(__file__).parents[1] / "src" / "repgeo"
 LAYERS = [
     {"_version", "_warnings"},
     {"_linalg"},
+    {"_backend"},  # the NumPy/torch gap module
     {"_validation"},
     {"_measure"},
     {"_registry", "_store"},

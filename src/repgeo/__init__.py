@@ -25,6 +25,7 @@ from ._registry import get_measure, list_measures, register
 from ._version import __version__
 from ._warnings import ConvergenceWarning, RepresentationWarning
 from .measures import (
+    DSA,
     MSA,
     RSA,
     AngularCKA,
@@ -32,6 +33,7 @@ from .measures import (
     ConvShapeMetric,
     EnergyShapeMetric,
     GaussianShapeMetric,
+    InputDSA,
     KernelCKA,
     LinearCKA,
     PermutationMetric,
@@ -52,8 +54,10 @@ __all__ = [
     "ConvShapeAlignment",
     "ConvShapeMetric",
     "ConvergenceWarning",
+    "DSA",
     "EnergyShapeMetric",
     "GaussianShapeMetric",
+    "InputDSA",
     "KernelCKA",
     "LinearCKA",
     "MSA",
