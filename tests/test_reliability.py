@@ -332,3 +332,19 @@ def test_data_near_the_smallest_normal_number():
         rg.ShapeMetric(alpha=0.0).fit(X, Y)
     S = np.array([-1.0, -1.0, 0.0, 0.0]).reshape(2, 2, 1)
     assert rg.get_measure("energy_shape")(S, S) == 0.0
+
+
+def test_dsa_on_degenerate_and_extreme_trajectories():
+    """Found by the fuzz harness once DSA was registered: short one-hot trials made the one-step
+    regression singular (a raw LinAlgError); centring near the float maximum overflowed."""
+    rng = np.random.default_rng(183)
+    X = rng.standard_normal((6, 2, 5))
+    Y = np.zeros((6, 2, 5))
+    Y.reshape(12, 5)[np.arange(12), rng.integers(0, 5, 12)] = 1.0
+    with pytest.raises(ValueError, match="Y's one-step pairs of delay coordinates are linearly dependent"):
+        rg.get_measure("dsa")(X, Y)
+    Z = rng.standard_normal((3, 40, 3))
+    Z_big = np.concatenate([Z, np.full((3, 40, 1), np.finfo(float).max)], axis=-1)  # a constant feature
+    for name in ("dsa", "input_dsa"):
+        got = rg.get_measure(name)(Z_big[..., [0, 1, 3, 2]], Z)
+        assert np.isfinite(got)

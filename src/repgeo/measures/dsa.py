@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._linalg import centre_columns
 from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._validation import (
@@ -46,9 +47,17 @@ def _trajectory(X: Any, name: str, center: bool, n_delays: int, delay_interval: 
     arr = check_trajectory(X, name)
     non_constant_columns(arr.reshape(-1, arr.shape[-1]), name)
     check_delays(arr.shape[1], n_delays, delay_interval, name)
-    if center:
-        arr = arr - arr.mean(axis=(0, 1))
-    return arr
+    return _centred(arr, name) if center else arr
+
+
+def _centred(arr: np.ndarray, name: str) -> np.ndarray:
+    """Features centred over trials and time, per column at its own power of two (no overflow in the mean)."""
+    centred, e, _ = centre_columns(arr.reshape(-1, arr.shape[-1]))
+    with np.errstate(over="ignore"):
+        out = np.ldexp(centred, e).reshape(arr.shape)
+    if not np.isfinite(out).all():
+        raise ValueError(f"{name} centred exceeds float64's range (values near the float maximum); rescale it")
+    return out
 
 
 def _nonzero(op: np.ndarray, name: str) -> np.ndarray:
@@ -223,7 +232,8 @@ class DSA(Measure):
     def prepare(self, X: Any, name: str = "X") -> _System:
         arr = _trajectory(X, name, self.center, self.n_delays, self.delay_interval)
         fit = havok_dmd(arr, self.n_delays, self.delay_interval, rank=self.rank,
-                        explained_variance=self.explained_variance, threshold=self.threshold, ridge=self.ridge)
+                        explained_variance=self.explained_variance, threshold=self.threshold, ridge=self.ridge,
+                        name=name)
         op = _nonzero(fit.operator, name)
         eig = np.linalg.eigvals(op) if self.score == "wasserstein" else np.empty(0, complex)
         return _System(op, eig)
@@ -352,7 +362,7 @@ class InputDSA(Measure):
         states = _trajectory(arr[..., :-k], f"{name} (states)", self.center, self.n_delays, self.delay_interval)
         inputs = arr[..., -k:]
         if self.center:
-            inputs = inputs - inputs.mean(axis=(0, 1))
+            inputs = _centred(inputs, f"{name} (inputs)")
         fit = dmdc(states, inputs, self.n_delays, self.delay_interval, rank=self.rank,
                    input_rank=self.input_rank, ridge=self.ridge)
         op = _nonzero(fit.state_operator, name)
