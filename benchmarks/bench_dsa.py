@@ -3,7 +3,7 @@
 Run in an environment with dsa-metric (not repgeo's own; see tests/data/make_dsa_reference.py):
 
     /work/venv-dsa/bin/pip install torch==2.13.0 dsa-metric==2.0.2
-    PYTHONPATH=src /work/venv-dsa/bin/python benchmarks/bench_dsa.py [--rank 20] [--repeats 3]
+    PYTHONPATH=src /work/venv-dsa/bin/python benchmarks/bench_dsa.py [--rank 20] [--n-delays 10] [--repeats 3]
 
 Ten systems (T=1000 steps, 3-10 observed dimensions: noisy linear systems, the
 Lorenz system in three regimes and Van der Pol, with observation noise), delay
@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--n-delays", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the single pair (each side)")
     parser.add_argument("--skip-matrix", action="store_true", help="only the single pair")
+    parser.add_argument("--save", help="write both 10 x 10 matrices to this .npz file")
     args = parser.parse_args()
 
     import torch
@@ -66,6 +67,10 @@ def main() -> None:
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
     reps = systems(rng)
+    smallest = min(X.shape[1] for X in reps) * args.n_delays
+    if args.rank > smallest:
+        parser.error(f"--rank {args.rank} exceeds the smallest embedding width {smallest} "
+                     f"(2 features x n_delays={args.n_delays}); raise --n-delays")
     ours = rg.DSA(n_delays=args.n_delays, rank=args.rank, ridge=1e-8, center=False)
     kw = dict(n_delays=args.n_delays, rank=args.rank, lamb=1e-8, score_method="angular", iters=1500, lr=5e-3)
 
@@ -94,6 +99,8 @@ def main() -> None:
     t_ours, D_ours = timed(lambda: rg.pairwise(reps, ours))
     prepared = [ours.prepare(R) for R in reps]
     t_loop, _ = timed(lambda: [ours.compare(prepared[i], prepared[j]) for i in range(10) for j in range(i + 1, 10)])
+    if args.save:
+        np.savez(args.save, repgeo=D_ours, dsa_metric=D_ref, rank=args.rank, n_delays=args.n_delays)
     iu = np.triu_indices(10, 1)
     diff = D_ours[iu] - D_ref[iu]
     print(f"10x10 matrix  repgeo {t_ours:8.2f} s   dsa-metric {t_ref:8.1f} s   ratio {t_ref / t_ours:6.1f}x   "

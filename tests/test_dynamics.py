@@ -234,7 +234,7 @@ def test_gradient_and_hessian_match_finite_differences():
     P, Q = rng.standard_normal((2, n, 2))
     C = haar(n, rng)
     U, Dw = preconditioner(B)
-    tasks = Tasks(A[None], B[None], (P @ Q.T)[None], U[None], Dw[None])
+    tasks = Tasks(A[None], B[None], P[None], Q[None], U[None], Dw[None])
     g, cache = tasks.local(C[None])
     g = g[0]
 
@@ -323,7 +323,7 @@ def test_result_moves_with_the_coordinates_and_is_symmetric():
 def test_random_starts_never_hurt_and_are_reproducible():
     rng = np.random.default_rng(14)
     A, B = rng.standard_normal((2, 6, 6))
-    plain = align_vector_fields(A, B).angular
+    plain = align_vector_fields(A, B, n_random_starts=0).angular
     more = align_vector_fields(A, B, n_random_starts=6, rng=3)
     assert more.angular <= plain + 1e-12
     assert align_vector_fields(A, B, n_random_starts=6, rng=3).angular == more.angular

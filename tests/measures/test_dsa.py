@@ -393,3 +393,16 @@ def test_live_against_dsa_metric_if_installed():
     torch.manual_seed(0)
     theirs = ReferenceDSA(case["X"], case["Y"], n_delays=2, rank=6, score_method="angular", iters=300).fit_score()
     assert rg.DSA(n_delays=2, rank=6, ridge=1e-8, center=False)(case["X"], case["Y"]) <= theirs + 1e-5
+
+
+def test_rank_rules_pick_the_operator_size():
+    """A 3-D linear system seen through 12 noisy channels: the Gavish-Donoho rule keeps its 3 dimensions;
+    explained variance and a threshold give their own sizes; operators of different sizes are padded."""
+    rng = np.random.default_rng(15)
+    latent = simulate_linear(stable_dynamics(3, radius=(0.9, 0.99), rng=rng), 600, noise=1.0, rng=rng)
+    X = latent @ rng.standard_normal((3, 12)) + 0.05 * rng.standard_normal((600, 12))
+    assert rg.DSA(rank="optimal").prepare(X).operator.shape == (3, 3)
+    assert rg.DSA(explained_variance=0.5).prepare(X).operator.shape[0] < 3
+    assert rg.DSA(threshold=1e9).prepare(X).operator.shape == (1, 1)
+    assert rg.DSA(rank="optimal")(X, X[:, :6]) < 0.05  # the same latent system, fewer channels
+    assert np.isfinite(rg.DSA(explained_variance=0.5)(X, latent))

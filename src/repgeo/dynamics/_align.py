@@ -1,15 +1,15 @@
 """Procrustes analysis over vector fields: ``min_C ||A - C B C^T||_F`` over the orthogonal group.
 
 No maintained library solves this problem (a quadratic objective on O(n),
-non-convex, with many local minima), so it is written here: a Riemannian
-trust-region method with a preconditioned truncated conjugate-gradient
-inner solver (Absil, Baker & Gallivan 2007), the exact gradient and Hessian
-in the Lie algebra of skew-symmetric matrices, a Cayley retraction, and
-deterministic starting points in both components of O(n).  Starting points
-come from frames built from each matrix alone (real Schur vectors in two
-eigenvalue orders, eigenvectors of the symmetric part, the identity), with
-the column signs chosen by a greedy search in each component; their
-results do not depend on the coordinates the matrices are written in.
+non-convex, with many local minima), so it is written here from three
+parts: starting points built from each matrix alone (:mod:`._frames`: real
+Schur vectors in two eigenvalue orders and matched by eigenvalue,
+eigenvectors of the symmetric and skew-symmetric parts, greedy column signs
+in each component of O(n), random rotations within those frames), a batched
+Riemannian trust-region method with exact gradient and Hessian
+(:mod:`._trust`), and this module's screening of all starts followed by the
+refinement of the best few.  Every start moves with the coordinates, so the
+result does not depend on the orthogonal basis the matrices are written in.
 """
 
 from __future__ import annotations
@@ -94,9 +94,9 @@ def align_vector_fields(
     *,
     input_a: Any = None,
     input_b: Any = None,
-    n_random_starts: int = 0,
+    n_random_starts: int = 8,
     rng: Any = 0,
-    tol: float = 1e-9,
+    tol: float = 1e-11,
     max_iter: int = 200,
 ) -> VectorFieldAlignment:
     r"""Procrustes analysis over vector fields: the orthogonal ``C`` minimising ``||A - C B C^T||_F``.
@@ -110,11 +110,13 @@ def align_vector_fields(
         Input matrices of driven systems ``x -> A x + P u``; with them the
         objective adds ``||P - C Q||_F^2`` (the input coordinates are shared,
         the state coordinates are aligned).
-    n_random_starts : int >= 0, default 0
-        Haar-random starting points added to the deterministic ones.
+    n_random_starts : int >= 0, default 8
+        Random starting points added to the deterministic ones: ``Z_A G Z_B^T``
+        with Haar-random ``G`` in the first (Schur) frames, so that they move
+        with the coordinates like the others.
     rng : None, int or Generator, default 0
-        Draws the random starting points.
-    tol : float, default 1e-9
+        Draws ``G``.
+    tol : float, default 1e-11
         Stop when the Riemannian gradient norm relative to ``||A_0|| ||B_0||``
         falls below it (or when no decrease is left at double precision).
     max_iter : int, default 200
@@ -141,9 +143,12 @@ def align_vector_fields(
     move with the coordinates (a frame of ``Q A Q^T`` is ``Q`` times a frame
     of ``A``), so the result does not depend on the orthogonal basis ``A``
     and ``B`` are written in, even where the optimum found is only local.
-    Nothing certifies a global optimum: the value is an upper bound on the
-    true minimum (random restarts, ``n_random_starts``, occasionally find a
-    lower one; see the notes of :class:`repgeo.DSA`).
+    All starts are screened to a loose tolerance together (one batched
+    trust-region run), and the best few are refined to ``tol``.  Nothing
+    certifies a global optimum: the value is an upper bound on the true
+    minimum.  Measured on 45 pairs of rank-20 DMD operators, 40 more random
+    starts found a lower value for 2 pairs (by at most 3e-4 rad); without
+    the 8 default random starts, for 7 pairs (by at most 2e-3 rad).
 
     References
     ----------
@@ -204,7 +209,7 @@ def align_vector_fields(
         frames_a.append(frames_a[0])
         frames_b.append(matched(frames_b[0], lam_a, lam_b))
         starts = make_starts(A0, B0, Pu, Qu, n_random_starts, gen, frames_a, frames_b)
-        C, g_rel, converged = _multistart(A0, B0, L, starts, scale, tol, max_iter)
+        C, g_rel, converged = _multistart(A0, B0, Pu, Qu, starts, scale, tol, max_iter)
         n_starts = 2 * len(starts)
     C = _reorthogonalise(C)
     return _alignment(A, B, P, Q, na, nb, Au, Bu, Pu, Qu, C, n_starts, g_rel, converged)
@@ -214,7 +219,7 @@ _SCREEN_TOL = 3e-3
 _REFINED = 5
 
 
-def _multistart(A0, B0, L, starts, scale, tol, max_iter):
+def _multistart(A0, B0, P, Q, starts, scale, tol, max_iter):
     """Screen every start to a loose tolerance, then refine the few whose values lie near the best.
 
     Each start runs twice: on ``(A, B)`` and, from ``C^T``, on the swapped
@@ -230,7 +235,8 @@ def _multistart(A0, B0, L, starts, scale, tol, max_iter):
     tasks = Tasks(
         A=np.stack([A0] * K + [B0] * K),
         B=np.stack([B0] * K + [A0] * K),
-        L=None if L is None else np.stack([L] * K + [L.T] * K),
+        P=None if P is None else np.stack([P] * K + [Q] * K),
+        Q=None if Q is None else np.stack([Q] * K + [P] * K),
         U=np.stack([UB] * K + [UA] * K),
         D=np.stack([DB] * K + [DA] * K),
     )

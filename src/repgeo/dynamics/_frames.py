@@ -64,9 +64,11 @@ def _canonical(Z: np.ndarray, A: np.ndarray, pairs: list[int]) -> np.ndarray:
     Inside each 2-D invariant plane (columns ``k, k+1`` for ``k`` in ``pairs``)
     a normal block is unchanged by rotations, so LAPACK's choice of basis
     there is arbitrary: the plane is rotated to diagonalise the symmetric
-    part of ``A`` (larger eigenvalue first).  Then column signs are fixed by
-    ``(Z^T A Z)[k, k+1] >= 0`` (up to the one global sign that no alignment
-    can see).
+    part of ``A`` (larger eigenvalue first).  Then each column's sign is
+    fixed against the columns before it: the largest coupling of column
+    ``k`` with them in ``T = Z^T A Z`` (row or column ``k``) is made positive.
+    The first column's sign (a global sign, invisible to ``C B C^T``) is left
+    to :func:`_signed_by` when inputs are aligned too.
     """
     Z = Z.copy()
     S = A + A.T
@@ -75,8 +77,13 @@ def _canonical(Z: np.ndarray, A: np.ndarray, pairs: list[int]) -> np.ndarray:
         _, R = np.linalg.eigh(plane.T @ S @ plane)
         Z[:, k:k + 2] = plane @ R[:, ::-1]
     T = Z.T @ A @ Z
-    signs = np.concatenate([[1.0], np.cumprod(np.where(np.diag(T, 1) < 0, -1.0, 1.0))])
-    return Z * signs
+    for k in range(1, len(T)):
+        coupling = np.concatenate([T[:k, k], T[k, :k]])
+        if coupling[int(np.argmax(np.abs(coupling)))] < 0:
+            Z[:, k] *= -1
+            T[:, k] *= -1
+            T[k, :] *= -1
+    return Z
 
 
 def _frames(A: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
@@ -148,11 +155,21 @@ def matched(frame_b: np.ndarray, lam_a: np.ndarray, lam_b: np.ndarray) -> np.nda
     return frame_b[:, cols]
 
 
+def _signed_by(Z: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """``Z`` or ``-Z``: the entry of ``Z^T P`` largest in magnitude made positive (``Z^T P`` does not change
+    when the states rotate, so the choice moves with the coordinates)."""
+    ZP = Z.T @ P
+    return -Z if ZP.flat[int(np.argmax(np.abs(ZP)))] < 0 else Z
+
+
 def starts(A0, B0, P, Q, n_random, rng, frames_a, frames_b) -> list[np.ndarray]:
     """Starts in both components of O(n): ``Z_A D Z_B^T`` over frame pairs with greedy signs ``D``,
     then ``n_random`` starts ``Z_A G Z_B^T`` with Haar-random ``G`` (in the first frames, so that they
     too move with the coordinates)."""
     out = []
+    if P is not None:  # C and -C differ once inputs count: fix each frame's global sign by its inputs too
+        frames_a = [_signed_by(Z, P) for Z in frames_a]
+        frames_b = [_signed_by(Z, Q) for Z in frames_b]
     for ZA, ZB in zip(frames_a, frames_b):
         TA, TB = ZA.T @ A0 @ ZA, ZB.T @ B0 @ ZB
         W = TA * TB

@@ -31,34 +31,45 @@ def _dot(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Tasks:
-    """Stacked per-task data: ``A, B`` (and ``L``) define ``phi(C) = -<A, C B C^T> - <L, C>``;
-    ``U, D`` the preconditioner (see :func:`preconditioner`)."""
+    """Stacked per-task data: ``A, B`` (and ``P, Q``) define
+    ``phi(C) = 1/2 ||A - C B C^T||^2 + 1/2 ||P - C Q||^2``; ``U, D`` the preconditioner
+    (see :func:`preconditioner`).
+
+    ``phi`` is evaluated as a residual, not as ``const - <A, C B C^T>``, so that
+    its changes keep their relative precision when the distance is near zero.
+    """
 
     A: np.ndarray
     B: np.ndarray
-    L: np.ndarray | None
+    P: np.ndarray | None
+    Q: np.ndarray | None
     U: np.ndarray
     D: np.ndarray
 
     def take(self, idx: np.ndarray) -> "Tasks":
-        return Tasks(self.A[idx], self.B[idx], None if self.L is None else self.L[idx], self.U[idx], self.D[idx])
+        inputs = (None, None) if self.P is None else (self.P[idx], self.Q[idx])
+        return Tasks(self.A[idx], self.B[idx], *inputs, self.U[idx], self.D[idx])
 
     def value(self, C: np.ndarray) -> np.ndarray:
-        v = -_dot(self.A, C @ self.B @ _t(C))
-        return v - _dot(self.L, C) if self.L is not None else v
+        R = self.A - C @ self.B @ _t(C)
+        v = 0.5 * _dot(R, R)
+        if self.P is not None:
+            E = self.P - C @ self.Q
+            v = v + 0.5 * _dot(E, E)
+        return v
 
     def local(self, C: np.ndarray):
         """Riemannian gradient ``g`` in the Lie algebra at ``C`` and what the Hessian needs.
 
-        With ``M = C^T A C`` and ``N = C^T L``: ``g = skew(B^T M - M B^T - N)`` and
+        With ``M = C^T A C`` and ``N = C^T P Q^T``: ``g = skew(B^T M - M B^T - N)`` and
         ``H[W] = 1/2 skew(S W + W S - 2 M W B^T - 2 B^T W M)``, ``S = M B^T + B^T M + N``.
         """
         M = _t(C) @ self.A @ C
         Bt = _t(self.B)
         MB, BM = M @ Bt, Bt @ M
         G, S = BM - MB, MB + BM
-        if self.L is not None:
-            N = _t(C) @ self.L
+        if self.P is not None:
+            N = (_t(C) @ self.P) @ _t(self.Q)
             G, S = G - N, S + N
         return 0.5 * (G - _t(G)), (M, S)
 
@@ -161,7 +172,7 @@ def solve(tasks: Tasks, C: np.ndarray, scale: float, tol: float, max_iter: int):
 
     Returns ``(C, phi, relative gradient norm, converged)`` per task.  A task
     stops when its gradient norm relative to ``scale`` is below ``tol``, when
-    its model promises less than ``1e-15 * scale`` (nothing left at double
+    its model promises less than ``1e-15 * phi`` (nothing left at double
     precision), or when its radius collapses; ``max_iter`` caps the
     iterations.  A non-finite objective raises ``FloatingPointError``.
     """
@@ -193,7 +204,7 @@ def solve(tasks: Tasks, C: np.ndarray, scale: float, tol: float, max_iter: int):
         sub, cache = sub.take(np.flatnonzero(left)), tuple(c[left] for c in cache)
         eta, h_eta = _truncated_cg(sub, cache, g, radius[idx], max_inner)
         model = -(_dot(g, eta) + 0.5 * _dot(eta, h_eta))
-        done = model <= 1e-15 * scale
+        done = model <= 1e-15 * f[idx]
         converged[idx[done]] = True
         active[idx[done]] = False
         keep = ~done

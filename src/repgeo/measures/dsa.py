@@ -135,9 +135,10 @@ class DSA(Measure):
         ``center=False`` matches it).  The linear model has no intercept, so
         data whose mean is not a fixed point (a transient towards a state far
         from the mean) are fitted less well once centred.
-    n_random_starts : int >= 0, default 0
+    n_random_starts : int >= 0, default 8
         Random orthogonal starting points added to the deterministic ones of
-        :func:`repgeo.dynamics.align_vector_fields`.
+        :func:`repgeo.dynamics.align_vector_fields` (more: closer to the global
+        minimum, slower).
 
     Notes
     -----
@@ -192,7 +193,7 @@ class DSA(Measure):
     ridge: float = 0.0
     score: str = "angular"
     center: bool = True
-    n_random_starts: int = 0
+    n_random_starts: int = 8
 
     def __post_init__(self) -> None:
         check_positive_int(self.n_delays, "n_delays")
@@ -317,7 +318,7 @@ class InputDSA(Measure):
     score: str = "angular"
     joint: bool = False
     center: bool = True
-    n_random_starts: int = 0
+    n_random_starts: int = 8
 
     def __post_init__(self) -> None:
         check_positive_int(self.n_inputs, "n_inputs")

@@ -7,7 +7,7 @@ returns their hidden-layer activations on held-out images;
 seconds) and returns every layer, from the pixels to the class probabilities.
 
 Seeded dynamical systems for :class:`repgeo.DSA` and its tests (NumPy only,
-defined in ``repgeo._systems``): :func:`stable_dynamics`,
+defined in ``repgeo.datasets._systems``): :func:`stable_dynamics`,
 :func:`simulate_linear`, :func:`conjugate_pair`, :func:`lorenz`,
 :func:`van_der_pol`, :func:`attractor_network` (ring or line attractor) and
 :func:`flip_flop_rnn`.  Trajectories are arrays of shape
@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._validation import check_rng
+from .._validation import check_rng
 
 from ._systems import (
     ConjugatePair,

@@ -1,4 +1,4 @@
-"""Seeded dynamical systems for :class:`repgeo.DSA` and its tests, in NumPy (re-exported by :mod:`repgeo.datasets`).
+"""Seeded dynamical systems for :class:`repgeo.DSA` and its tests, in NumPy (exported by :mod:`repgeo.datasets`).
 
 Trajectories are arrays of shape ``(n_time, n_features)`` or
 ``(n_trials, n_time, n_features)``.
@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._validation import check_choice, check_in_range, check_positive_int, check_rng
+from .._validation import check_choice, check_in_range, check_positive_int, check_rng
 
 __all__ = [
     "ConjugatePair",
