@@ -348,3 +348,17 @@ def test_dsa_on_degenerate_and_extreme_trajectories():
     for name in ("dsa", "input_dsa"):
         got = rg.get_measure(name)(Z_big[..., [0, 1, 3, 2]], Z)
         assert np.isfinite(got)
+
+
+def test_havok_near_the_float_maximum_fits_at_unit_scale():
+    """The Hankel singular values were scaled back before choosing the rank, overflowing for data near
+    the float maximum; the rank rules (other than an absolute threshold) are scale-free."""
+    from repgeo.dynamics import havok_dmd
+
+    t = np.arange(200) * 0.1
+    X = np.stack([np.cos(t), np.sin(t)], axis=1)
+    big = X * (np.finfo(float).max / 4)  # centred values stay finite, singular values do not
+    fit, ref = havok_dmd(big, n_delays=3, rank=2), havok_dmd(X, n_delays=3, rank=2)
+    np.testing.assert_allclose(np.sort_complex(fit.eigenvalues), np.sort_complex(ref.eigenvalues), atol=1e-12)
+    assert np.isinf(fit.singular_values).any()
+    assert np.isfinite(rg.get_measure("dsa_wasserstein")(big, X))

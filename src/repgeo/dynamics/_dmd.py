@@ -56,7 +56,8 @@ class HAVOKResult:
     spatial : ndarray of shape (n_features * n_delays, r)
         Leading singular vectors of the embedding in feature space.
     singular_values : ndarray
-        All singular values of the (stacked) Hankel matrix.
+        All singular values of the (stacked) Hankel matrix (``inf`` where one exceeds
+        float64's range: the fit itself is computed at unit scale).
     rank : int
     n_delays, delay_interval : int
     """
@@ -224,10 +225,13 @@ def havok_dmd(
     H = delay_embed(arr, n_delays, delay_interval)
     n_trials, n_rows, width = H.shape
     Hs, e = _scaled(H.reshape(n_trials * n_rows, width))
-    V, s, Ut = np.linalg.svd(Hs, full_matrices=False)
-    s = np.ldexp(s, e)
+    V, s_unit, Ut = np.linalg.svd(Hs, full_matrices=False)
+    with np.errstate(over="ignore"):  # inf where a singular value is past float64's range
+        s = np.ldexp(s_unit, e)
     V, Ut = _fixed_signs(V, Ut)
-    r = select_rank(s, Hs.shape, rank=rank, explained_variance=explained_variance, threshold=threshold)
+    # only the threshold rule depends on the scale; the others see the unit-scale values
+    r = select_rank(s if threshold is not None else s_unit, Hs.shape, rank=rank,
+                    explained_variance=explained_variance, threshold=threshold)
     Vm, Vp = _pairs(V[:, :r], n_trials)
     _check_pairs(len(Vm), r, ridge, name)
     try:
