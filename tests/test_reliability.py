@@ -319,3 +319,46 @@ def test_conv_and_stochastic_metrics_near_the_float_maximum():
     huge = np.array([-1.0, 1.0, 1.0, 1.0]).reshape(2, 2, 1) * np.finfo(float).max  # a spread of ~2e308
     with pytest.raises(ValueError, match="exceeds float64's range; rescale X and Y"):
         rg.get_measure("gaussian_shape")(S, huge)
+
+
+def test_data_near_the_smallest_normal_number():
+    """Found by the thorough fuzz run: the map used only by fit() overflowed in prepare() for data of
+    size 1e-308, and the energy metric's reweighting divided by a floor of 1e-320 for identical inputs."""
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((3, 1))
+    Y = np.array([[3.45584192e-308], [3.45584192e-308], [3.30437076e-308]])  # centred: subnormal
+    assert rg.get_measure("cca")(X, Y) == pytest.approx(rg.get_measure("cca")(X, [[1.0], [1.0], [0.0]]), rel=1e-12)
+    with pytest.raises(ValueError, match="Y is too far from unit scale for fit"):
+        rg.ShapeMetric(alpha=0.0).fit(X, Y)
+    S = np.array([-1.0, -1.0, 0.0, 0.0]).reshape(2, 2, 1)
+    assert rg.get_measure("energy_shape")(S, S) == 0.0
+
+
+def test_dsa_on_degenerate_and_extreme_trajectories():
+    """Found by the fuzz harness once DSA was registered: short one-hot trials made the one-step
+    regression singular (a raw LinAlgError); centring near the float maximum overflowed."""
+    rng = np.random.default_rng(183)
+    X = rng.standard_normal((6, 2, 5))
+    Y = np.zeros((6, 2, 5))
+    Y.reshape(12, 5)[np.arange(12), rng.integers(0, 5, 12)] = 1.0
+    with pytest.raises(ValueError, match="Y's one-step pairs of delay coordinates are linearly dependent"):
+        rg.get_measure("dsa")(X, Y)
+    Z = rng.standard_normal((3, 40, 3))
+    Z_big = np.concatenate([Z, np.full((3, 40, 1), np.finfo(float).max)], axis=-1)  # a constant feature
+    for name in ("dsa", "input_dsa"):
+        got = rg.get_measure(name)(Z_big[..., [0, 1, 3, 2]], Z)
+        assert np.isfinite(got)
+
+
+def test_havok_near_the_float_maximum_fits_at_unit_scale():
+    """The Hankel singular values were scaled back before choosing the rank, overflowing for data near
+    the float maximum; the rank rules (other than an absolute threshold) are scale-free."""
+    from repgeo.dynamics import havok_dmd
+
+    t = np.arange(200) * 0.1
+    X = np.stack([np.cos(t), np.sin(t)], axis=1)
+    big = X * (np.finfo(float).max / 4)  # centred values stay finite, singular values do not
+    fit, ref = havok_dmd(big, n_delays=3, rank=2), havok_dmd(X, n_delays=3, rank=2)
+    np.testing.assert_allclose(np.sort_complex(fit.eigenvalues), np.sort_complex(ref.eigenvalues), atol=1e-12)
+    assert np.isinf(fit.singular_values).any()
+    assert np.isfinite(rg.get_measure("dsa_wasserstein")(big, X))

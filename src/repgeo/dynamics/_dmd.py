@@ -56,7 +56,8 @@ class HAVOKResult:
     spatial : ndarray of shape (n_features * n_delays, r)
         Leading singular vectors of the embedding in feature space.
     singular_values : ndarray
-        All singular values of the (stacked) Hankel matrix.
+        All singular values of the (stacked) Hankel matrix (``inf`` where one exceeds
+        float64's range: the fit itself is computed at unit scale).
     rank : int
     n_delays, delay_interval : int
     """
@@ -93,7 +94,8 @@ class DMDcResult:
     basis : ndarray of shape (n_features * n_delays, r)
         ``U_r``, leading left singular vectors of the next-state snapshots.
     singular_values : ndarray
-        All singular values of the stacked ``[h_t; u_t]`` snapshots.
+        All singular values of the stacked ``[h_t; u_t]`` snapshots (``inf`` where one exceeds
+        float64's range: the fit itself is computed at unit scale).
     rank, input_rank : int
         Output (state) rank ``r`` and the truncation of the stacked snapshots.
     """
@@ -146,13 +148,7 @@ def _ridge_solve(Xm: np.ndarray, Xp: np.ndarray, ridge: float) -> np.ndarray:
     """``argmin_B ||Xm B - Xp||^2 + ridge ||B||^2`` by the normal equations (Xm is well conditioned here)."""
     gram = Xm.T @ Xm
     gram[np.diag_indices_from(gram)] += ridge
-    try:
-        return np.linalg.solve(gram, Xm.T @ Xp)
-    except np.linalg.LinAlgError as exc:  # too few independent steps for the chosen rank
-        raise ValueError(
-            f"the one-step regression of the embedded trajectory is singular ({Xm.shape[0]} steps, rank "
-            f"{Xm.shape[1]}): use a lower rank, more time points, or ridge > 0"
-        ) from exc
+    return np.linalg.solve(gram, Xm.T @ Xp)
 
 
 def _check_pairs(n_pairs: int, r: int, ridge: float, name: str) -> None:
@@ -172,6 +168,7 @@ def havok_dmd(
     explained_variance: float | None = None,
     threshold: float | None = None,
     ridge: float = 0.0,
+    name: str = "X",
 ) -> HAVOKResult:
     r"""Fit a linear model in delay coordinates (HAVOK-style DMD, as DSA uses it).
 
@@ -187,6 +184,9 @@ def havok_dmd(
         of the embedding as they are (so depends on the data's scale).
     ridge : float >= 0
         Tikhonov term of the regression.
+    name : str, default "X"
+        How errors name the data (a measure passes its argument's name).
+
     Returns
     -------
     HAVOKResult
@@ -221,17 +221,26 @@ def havok_dmd(
     array([-0.1,  0.1])
     """
     ridge = check_in_range(ridge, "ridge", 0.0, np.inf, high_open=True)
-    arr = check_trajectory(X, "X")
+    arr = check_trajectory(X, name)
     H = delay_embed(arr, n_delays, delay_interval)
     n_trials, n_rows, width = H.shape
     Hs, e = _scaled(H.reshape(n_trials * n_rows, width))
-    V, s, Ut = np.linalg.svd(Hs, full_matrices=False)
-    s = np.ldexp(s, e)
+    V, s_unit, Ut = np.linalg.svd(Hs, full_matrices=False)
+    with np.errstate(over="ignore"):  # inf where a singular value is past float64's range
+        s = np.ldexp(s_unit, e)
     V, Ut = _fixed_signs(V, Ut)
-    r = select_rank(s, Hs.shape, rank=rank, explained_variance=explained_variance, threshold=threshold)
+    # only the threshold rule depends on the scale; the others see the unit-scale values
+    r = select_rank(s if threshold is not None else s_unit, Hs.shape, rank=rank,
+                    explained_variance=explained_variance, threshold=threshold)
     Vm, Vp = _pairs(V[:, :r], n_trials)
-    _check_pairs(len(Vm), r, ridge, "X")
-    A = _ridge_solve(Vm, Vp, ridge).T
+    _check_pairs(len(Vm), r, ridge, name)
+    try:
+        A = _ridge_solve(Vm, Vp, ridge).T
+    except np.linalg.LinAlgError as exc:  # e.g. short trials whose one-step pairs repeat
+        raise ValueError(
+            f"{name}'s one-step pairs of delay coordinates are linearly dependent at rank {r}, so the "
+            "linear model is not determined (use a lower rank, longer trials, or ridge > 0)"
+        ) from exc
     return HAVOKResult(A, Ut[:r].T, s, r, int(n_delays), int(delay_interval))
 
 
@@ -382,4 +391,6 @@ def dmdc(
     U1, U2 = Wo[:p, :width].T, Wo[:p, width:].T
     A_t = Ur.T @ G @ U1.T @ Ur
     B_t = Ur.T @ G @ U2.T
-    return DMDcResult(A_t, B_t, Ur, np.ldexp(so, e), r, p)
+    with np.errstate(over="ignore"):  # a report only: inf where a value is past float64's range
+        singular_values = np.ldexp(so, e)
+    return DMDcResult(A_t, B_t, Ur, singular_values, r, p)

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._linalg import centre_columns
 from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._validation import (
@@ -42,23 +43,6 @@ class _System:
     inputs: np.ndarray | None = None
 
 
-#: Largest Frobenius bound of the delay-embedded data: its singular values are reported in data units.
-_MAX_NORM = 2.0**1020
-
-
-def _check_magnitude(arr: np.ndarray, name: str, n_delays: int) -> np.ndarray:
-    top = float(np.abs(arr).max())
-    with np.errstate(over="ignore"):
-        bound = top * np.sqrt(float(n_delays) * arr.size)  # >= ||Hankel matrix||_F >= its top singular value
-    if not bound < _MAX_NORM:
-        raise ValueError(
-            f"{name} has entries up to {top:.3g}; its delay embedding's singular values would overflow "
-            f"float64: rescale {name} (the DSA value does not change with the data's scale when ridge=0 "
-            "and no absolute threshold is set)"
-        )
-    return arr
-
-
 def _fit(fit_fn: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     """A DMD fit whose errors name the argument (the building blocks call their input X)."""
     try:
@@ -70,12 +54,20 @@ def _fit(fit_fn: Any, name: str, *args: Any, **kwargs: Any) -> Any:
 
 
 def _trajectory(X: Any, name: str, center: bool, n_delays: int, delay_interval: int) -> np.ndarray:
-    arr = _check_magnitude(check_trajectory(X, name), name, n_delays)
+    arr = check_trajectory(X, name)
     non_constant_columns(arr.reshape(-1, arr.shape[-1]), name)
     check_delays(arr.shape[1], n_delays, delay_interval, name)
-    if center:
-        arr = arr - arr.mean(axis=(0, 1))
-    return arr
+    return _centred(arr, name) if center else arr
+
+
+def _centred(arr: np.ndarray, name: str) -> np.ndarray:
+    """Features centred over trials and time, per column at its own power of two (no overflow in the mean)."""
+    centred, e, _ = centre_columns(arr.reshape(-1, arr.shape[-1]))
+    with np.errstate(over="ignore"):
+        out = np.ldexp(centred, e).reshape(arr.shape)
+    if not np.isfinite(out).all():
+        raise ValueError(f"{name} centred exceeds float64's range (values near the float maximum); rescale it")
+    return out
 
 
 def _nonzero(op: np.ndarray, name: str) -> np.ndarray:
@@ -250,8 +242,9 @@ class DSA(Measure):
 
     def prepare(self, X: Any, name: str = "X") -> _System:
         arr = _trajectory(X, name, self.center, self.n_delays, self.delay_interval)
-        fit = _fit(havok_dmd, name, arr, self.n_delays, self.delay_interval, rank=self.rank,
-                        explained_variance=self.explained_variance, threshold=self.threshold, ridge=self.ridge)
+        fit = havok_dmd(arr, self.n_delays, self.delay_interval, rank=self.rank,
+                        explained_variance=self.explained_variance, threshold=self.threshold, ridge=self.ridge,
+                        name=name)
         op = _nonzero(fit.operator, name)
         eig = np.linalg.eigvals(op) if self.score == "wasserstein" else np.empty(0, complex)
         return _System(op, eig)
@@ -370,7 +363,7 @@ class InputDSA(Measure):
         """Input counts are fixed by ``n_inputs``; systems may differ in everything else."""
 
     def prepare(self, X: Any, name: str = "X") -> _System:
-        arr = _check_magnitude(check_trajectory(X, name), name, self.n_delays)
+        arr = check_trajectory(X, name)
         k = self.n_inputs
         if arr.shape[-1] <= k:
             raise ValueError(
@@ -380,7 +373,7 @@ class InputDSA(Measure):
         states = _trajectory(arr[..., :-k], f"{name} (states)", self.center, self.n_delays, self.delay_interval)
         inputs = arr[..., -k:]
         if self.center:
-            inputs = inputs - inputs.mean(axis=(0, 1))
+            inputs = _centred(inputs, f"{name} (inputs)")
         fit = _fit(dmdc, name, states, inputs, self.n_delays, self.delay_interval, rank=self.rank,
                    input_rank=self.input_rank, ridge=self.ridge)
         op = _nonzero(fit.state_operator, name)

@@ -190,7 +190,7 @@ class ShapeMetric(Measure):
         spectrum = s * gains  # the whitened spectrum, in units of 2**e
         norm = frobenius_norm(spectrum)
         data_norm = norm_in_data_units(norm, e, name, euclidean=self.score == "euclidean")
-        with np.errstate(under="ignore"):
+        with np.errstate(under="ignore", over="ignore"):  # only fit() uses it, and checks it
             to_coords = np.ldexp(V * (gains / norm), -e)
         return _Prepared(U * (spectrum / norm), mean, to_coords, data_norm)
 
@@ -261,9 +261,16 @@ class ShapeMetric(Measure):
         # angular: unit-norm maps (held-out scores are cosines); euclidean: the data's own units
         unit = self.score == "angular"
         map_x = np.zeros((a.to_coords.shape[0], r))
-        map_x[:, :ra] = a.to_coords * (1.0 if unit else a.norm)
         map_y = np.zeros((b.to_coords.shape[0], r))
-        map_y[:, :rb] = b.to_coords * (1.0 if unit else b.norm)
+        with np.errstate(over="ignore", invalid="ignore"):
+            map_x[:, :ra] = a.to_coords * (1.0 if unit else a.norm)
+            map_y[:, :rb] = b.to_coords * (1.0 if unit else b.norm)
+        for nm, m in (("X", map_x), ("Y", map_y)):
+            if not np.isfinite(m).all():
+                raise ValueError(
+                    f"{nm} is too far from unit scale for fit(): its map to the aligned space does not "
+                    f"fit in float64; rescale {nm} (held-out data by the same factor)"
+                )
         return ShapeAlignment(
             score=self.score,
             mean_x=a.mean,

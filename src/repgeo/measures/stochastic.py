@@ -440,7 +440,11 @@ class EnergyShapeMetric(_StochasticMeasure):
     def _refine(self, a: _Stochastic, b: _Stochastic, T: np.ndarray) -> tuple[float, np.ndarray]:
         D = self._distances(a, b, T)
         value = _check_finite(float(D.mean()), "the energy objective")
-        floor = 1e-12 * max(value, np.finfo(float).tiny)
+        if value == 0.0:  # every pair of samples coincides under T: nothing can be smaller
+            return _energy_value(_mean_of_means(list(D)), a, b), T, True
+        # samples are at unit scale: distances below 1e-150 are coincident points, and a floor there
+        # keeps 1 / D (summed over repeats) inside float64's range
+        floor = max(1e-12 * value, 1e-150)
         converged = False
         K, _, n = a.samples.shape
         for _ in range(self.max_iter):
