@@ -49,6 +49,8 @@ def _applies(name: str, check: str) -> bool:
 #: (measure, check) pairs over a few seconds: the stochastic metrics fit a multi-start alignment per
 #: call, and these checks make dozens of calls.  CI runs them (``-m slow``).
 SLOW = {(name, check) for name in ("gaussian_shape", "energy_shape") for check in ("identity_symmetry_bounds", "invariances")}
+# DSA's Euclidean form shares the optimiser (and its invariance claims) with the angular one run by default
+SLOW |= {("dsa_euclidean", "identity_symmetry_bounds"), ("dsa_euclidean", "invariances")}
 
 CASES = [
     pytest.param(name, check, marks=pytest.mark.xfail(strict=True, reason=KNOWN_LIMITS[(name, check)]))

@@ -14,6 +14,7 @@ __all__ = [
     "nuclear_norms",
     "power_of_two_exponent",
     "to_unit_scale",
+    "centre_columns",
     "procrustes_align",
     "NEAR_IDENTICAL",
 ]
@@ -139,10 +140,48 @@ def nuclear_norms(mats: Sequence[np.ndarray]) -> np.ndarray:
             out[where] = 0.0
             continue
         stack = np.stack([mats[k] for k in where])
+        if not np.isfinite(stack).all():  # LAPACK's SVD can spin forever on inf/NaN: never hand it one
+            raise ValueError("cross-products of prepared representations are not finite (an overflow upstream)")
         out[where] = np.linalg.svd(stack, compute_uv=False).sum(axis=-1)
     return out
 
 
+def centre_columns(X: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+    """Column-centred ``X`` at unit scale: ``(C, e, mean)`` with ``X - mean = C * 2**e``.
+
+    Each column is brought to unit scale by its own power of two before its
+    mean is taken (exact), so nothing overflows near the float maximum and no
+    column loses digits to another's scale -- a constant column at ``1e308``
+    next to columns of order 1 leaves those columns their full precision, and
+    centres to exactly zero.
+    The centred columns then share one power of two ``e``, chosen so that the
+    largest entry of ``C`` lies in ``[0.5, 1)``.
+
+    Examples
+    --------
+    >>> C, e, mean = centre_columns(np.array([[1.7e308, 1.0], [1.7e308, 3.0]]))
+    >>> C, e, mean
+    (array([[ 0. , -0.5],
+           [ 0. ,  0.5]]), 1, array([1.7e+308, 2.0e+000]))
+    """
+    top = np.abs(X).max(axis=0)
+    col_e = np.where(top > 0, np.frexp(top)[1], 0)
+    S = np.ldexp(X, -col_e)
+    # centred through differences from the first row: exact for a constant column (whose plain
+    # mean may be off by an ulp, a spurious variation of eps * offset), and accurate to the
+    # column's variation rather than to its offset
+    D = S - S[0]
+    shift = D.mean(axis=0)
+    Cs = D - shift
+    mean_s = S[0] + shift
+    ctop = np.abs(Cs).max(axis=0)
+    if not ctop.any():
+        return Cs, 0, np.ldexp(mean_s, col_e)
+    col_c = np.where(ctop > 0, np.frexp(ctop)[1] + col_e, np.iinfo(np.int32).min)
+    e = int(col_c.max())
+    with np.errstate(under="ignore"):  # columns far below the largest may become subnormal: negligible
+        C = np.ldexp(Cs, col_e - e)
+    return C, e, np.ldexp(mean_s, col_e)
 def procrustes_align(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``A`` and ``B Q`` zero-padded to a common width, with ``Q`` the best orthogonal map.
 

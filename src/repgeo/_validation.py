@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ._linalg import blocks
+from ._backend import NUMPY, is_tensor, namespace
 
 __all__ = [
     "LAYOUTS",
@@ -29,6 +29,7 @@ __all__ = [
     "check_positive_int",
     "check_rng",
     "non_constant_columns",
+    "norm_in_data_units",
     "as_jacobians",
     "as_metrics",
     "check_same_points",
@@ -37,6 +38,10 @@ __all__ = [
     "as_stochastic",
     "as_labelled",
     "check_symmetric_matrix",
+    "check_trajectory",
+    "check_delays",
+    "check_rank_spec",
+    "check_inputs_match",
 ]
 
 @dataclass(frozen=True)
@@ -80,6 +85,17 @@ def _describe(value: Any) -> str:
     return f"{kind} of shape {tuple(shape)}" if shape is not None else kind
 
 
+def _torch_to_numpy(tensor: Any, name: str) -> np.ndarray:
+    """A CPU NumPy copy of a torch tensor; bfloat16 (which NumPy lacks) goes through float32 exactly."""
+    t = tensor.detach().cpu()
+    try:
+        return t.numpy()
+    except (TypeError, RuntimeError) as exc:
+        if t.is_floating_point():  # bfloat16 and float8 values are all exact in float32
+            return t.float().numpy()
+        raise TypeError(f"{name} must hold real numbers; got a torch tensor of dtype {t.dtype} ({exc})") from exc
+
+
 def as_float_array(
     value: Any,
     name: str,
@@ -88,14 +104,15 @@ def as_float_array(
     layout: str | None = None,
     dtype: type = np.float64,
     allow_nonfinite: bool = False,
-) -> np.ndarray:
+    xp: Any = None,
+) -> Any:
     """Convert ``value`` to a finite floating array, checking its dimensions.
 
     Parameters
     ----------
     value : array_like
         The input.  Torch tensors are converted through ``numpy()`` after being
-        detached and moved to the CPU.
+        detached and moved to the CPU, unless ``xp`` is a torch namespace.
     name : str
         The argument name used in error messages.
     ndim : int or tuple of int, optional
@@ -106,11 +123,15 @@ def as_float_array(
     dtype : numpy dtype, default float64
     allow_nonfinite : bool, default False
         If False, NaN or infinite entries raise ``ValueError``.
+    xp : namespace, optional
+        A torch namespace of :mod:`repgeo._backend` keeps the data in torch:
+        the result is a float64 tensor on that namespace's device (arrays and
+        lists are moved there), checked there with the same messages.
 
     Returns
     -------
-    ndarray
-        A C-contiguous array of ``dtype``.
+    ndarray or tensor
+        A C-contiguous array of ``dtype`` (a float64 tensor with a torch ``xp``).
 
     Examples
     --------
@@ -120,8 +141,36 @@ def as_float_array(
     described = None
     if layout is not None:
         described, ndim = LAYOUTS[layout].shape, LAYOUTS[layout].ndim
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
-        value = value.detach().cpu().numpy()
+    xp = NUMPY if xp is None else xp
+    if xp.is_torch and is_tensor(value):
+        arr = value.detach()
+        if arr.is_complex():
+            raise TypeError(f"{name} must hold real numbers; got complex dtype {arr.dtype}")
+    else:
+        arr = _array_of_numbers(value, name)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = described or " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(
+                f"{name} must be {want}; got a {arr.ndim}-D array of shape {tuple(arr.shape)}"
+            )
+    if 0 in arr.shape:
+        raise ValueError(f"{name} must not be empty; got shape {tuple(arr.shape)}")
+    arr = xp.as_float64(arr, dtype)
+    if not allow_nonfinite and not bool(xp.isfinite(arr).all()):
+        n_nan = int(xp.isnan(arr).sum())
+        n_inf = int(xp.isinf(arr).sum())
+        raise ValueError(
+            f"{name} must be finite; it has {n_nan} NaN and {n_inf} infinite entries"
+        )
+    return arr
+
+
+def _array_of_numbers(value: Any, name: str) -> np.ndarray:
+    """``value`` as a NumPy array of real numbers (tensors detached and brought to the CPU)."""
+    if is_tensor(value):
+        value = _torch_to_numpy(value, name)
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be an array of numbers; got {_describe(value)}")
     try:
@@ -134,22 +183,6 @@ def as_float_array(
         raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
     if np.iscomplexobj(arr):
         raise TypeError(f"{name} must hold real numbers; got complex dtype {arr.dtype}")
-    if ndim is not None:
-        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-        if arr.ndim not in allowed:
-            want = described or " or ".join(f"{d}-D" for d in allowed)
-            raise ValueError(
-                f"{name} must be {want}; got a {arr.ndim}-D array of shape {arr.shape}"
-            )
-    if 0 in arr.shape:
-        raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
-    arr = np.ascontiguousarray(arr, dtype=dtype)
-    if not allow_nonfinite and not np.isfinite(arr).all():
-        n_nan = int(np.isnan(arr).sum())
-        n_inf = int(np.isinf(arr).sum())
-        raise ValueError(
-            f"{name} must be finite; it has {n_nan} NaN and {n_inf} infinite entries"
-        )
     return arr
 
 
@@ -198,7 +231,14 @@ def check_matched_rows(arrays: Sequence[Any], names: Sequence[str]) -> None:
 
 
 def non_constant_columns(X: np.ndarray, name: str, *, rtol: float = 1e-12) -> None:
-    """Raise if every column of ``X`` is constant (the centred data is zero).
+    """Raise if no column of ``X`` varies beyond rounding (the centred data would be zero or noise).
+
+    A column varies when its range exceeds ``rtol`` times its largest magnitude:
+    below that, fewer than about 3.6 significant digits of its variation survive
+    float64 rounding (``X + 1e16`` keeps only the rounding of ``X``'s variation),
+    and every measure that centres the data would compare rounding noise.  The
+    check runs on each column brought to unit scale by a power of two, so it
+    neither overflows near the float maximum nor underflows at ``1e-300``.
 
     Examples
     --------
@@ -206,12 +246,69 @@ def non_constant_columns(X: np.ndarray, name: str, *, rtol: float = 1e-12) -> No
     Traceback (most recent call last):
     ...
     ValueError: X is constant over samples (every column has zero variance); nothing to compare
+    >>> non_constant_columns(np.arange(5.0)[:, None] + 1e16, "X")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: X is constant to working precision: ...
     """
-    spread = np.ptp(X, axis=0)
-    if not (spread > rtol * float(np.abs(X).max())).any():
+    top = np.abs(X).max(axis=0)
+    unit = np.ldexp(X, -np.frexp(top)[1])  # each column at unit scale by its own power of two: exact
+    spread = np.ptp(unit, axis=0)
+    size = np.abs(unit).max(axis=0)
+    if (spread > rtol * size).any():
+        return
+    if not spread.any():
         raise ValueError(
             f"{name} is constant over samples (every column has zero variance); nothing to compare"
         )
+    rel = spread / np.where(size > 0, size, 1.0)
+    j = int(np.argmax(rel))
+    digits = max(float(np.log10(rel[j] / np.finfo(float).eps)), 0.0)
+    raise ValueError(
+        f"{name} is constant to working precision: no column varies by more than {rtol:g} of its largest "
+        f"magnitude (at most {rel[j]:.2g}, column {j}), so only {digits:.1f} significant digits of the "
+        "variation survive float64 rounding; subtract the offset (centre the data) before converting them "
+        "to floating point"
+    )
+
+
+def norm_in_data_units(unit_norm: float, exponent: int, name: str, *, euclidean: bool) -> float:
+    """The norm ``unit_norm * 2**exponent`` of data that were brought to unit scale.
+
+    For a Euclidean score the norm must stay below half the float64 maximum,
+    so that every distance to the data (at most the sum of two norms) is
+    representable; otherwise a ``ValueError`` names the argument.  Scale-free
+    scores accept any norm (``inf`` past the range).
+
+    Examples
+    --------
+    >>> norm_in_data_units(0.75, 4, "X", euclidean=True)
+    12.0
+    >>> norm_in_data_units(0.75, 1024, "X", euclidean=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: X has a norm of about 1.35e+308 after centring, ...
+    """
+    with np.errstate(over="ignore"):
+        norm = float(np.ldexp(unit_norm, exponent))
+    if euclidean and not norm <= np.finfo(float).max / 2:
+        raise ValueError(
+            f"{name} has a norm of about {_pow2_repr(unit_norm, exponent)} after centring, beyond half the "
+            "largest float64, so Euclidean distances to it cannot be represented; rescale the data "
+            "(the angular score is scale-free)"
+        )
+    return norm
+
+
+def _pow2_repr(mantissa: float, exponent: int) -> str:
+    """``mantissa * 2**exponent`` in decimal (``.3g``), also past float64's range (``9.3e+308``)."""
+    with np.errstate(over="ignore"):
+        value = float(np.ldexp(mantissa, exponent))
+    if np.isfinite(value):
+        return f"{value:.3g}"
+    log10 = np.log10(mantissa) + exponent * np.log10(2.0)
+    power = int(np.floor(log10))
+    return f"{10 ** (log10 - power):.2g}e{power:+d}"
 
 
 def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
@@ -286,12 +383,14 @@ def check_rng(rng: Any) -> np.random.Generator:
 # ----------------------------------------------------------------------------- Jacobian and metric fields
 
 
-def as_jacobians(J: Any, name: str) -> np.ndarray:
-    """A finite float64 Jacobian stack ``(n_points, n_features, m)``."""
-    return as_float_array(J, name, layout="jacobian")
+def as_jacobians(J: Any, name: str, *, xp: Any = None) -> Any:
+    """A finite float64 Jacobian stack ``(n_points, n_features, m)`` (a tensor with a torch ``xp``)."""
+    return as_float_array(J, name, layout="jacobian", xp=xp)
 
 
-def as_metrics(G: Any, name: str, *, single: bool = True, with_scale: bool = False, symmetrise: bool = True) -> Any:
+def as_metrics(
+    G: Any, name: str, *, single: bool = True, with_scale: bool = False, symmetrise: bool = True, xp: Any = None
+) -> Any:
     """A finite float64 stack of symmetric matrices ``(n_points, m, m)``.
 
     A single ``(m, m)`` matrix is accepted when ``single`` and returned with a
@@ -301,35 +400,41 @@ def as_metrics(G: Any, name: str, *, single: bool = True, with_scale: bool = Fal
     only the lower triangle (Cholesky, ``eigvalsh``, ``eigh``).  With
     ``with_scale``, returns ``(G, amax)`` with ``amax`` the largest absolute
     entry of each matrix, which the numerical kernels reuse.  The checks run
-    over cache-sized blocks of points and read only the two triangles.
+    over cache-sized blocks of points and read only the two triangles.  A
+    torch ``xp`` keeps the stack in torch on its device (see :func:`as_float_array`).
     """
-    G = as_float_array(G, name, ndim=(2, 3) if single else 3, allow_nonfinite=True)
+    xp = NUMPY if xp is None else xp
+    G = as_float_array(G, name, ndim=(2, 3) if single else 3, allow_nonfinite=True, xp=xp)
     if G.ndim == 2:
         G = G[None]
     n, m = G.shape[:2]
     if G.shape[-1] != m:
         raise ValueError(
-            f"{name} must hold square (m, m) metric tensors; got trailing shape {G.shape[-2:]}"
+            f"{name} must hold square (m, m) metric tensors; got trailing shape {tuple(G.shape[-2:])}"
         )
     upper, lower = np.triu_indices(m, 1)
-    upper, lower = upper * m + lower, lower * m + upper  # flat indices of the two triangles
-    amax, asym = np.empty(n), np.zeros(n)
-    for sl in blocks(n, m):
+    upper, lower = xp.index(upper * m + lower), xp.index(lower * m + upper)  # flat indices of the two triangles
+    amax, asym = xp.empty((n,)), xp.zeros((n,))
+    for sl in xp.blocks(n, m):  # NaN/inf entries are reported below, with their counts, not warned about here
         g = G[sl].reshape(-1, m * m)
-        amax[sl] = np.maximum(g.max(axis=1), -g.min(axis=1))  # NaN and inf propagate
+        amax[sl] = xp.maximum(xp.amax(g, axis=1), -xp.amin(g, axis=1))  # NaN and inf propagate
         if m > 1:
-            asym[sl] = np.abs(g[:, upper] - g[:, lower]).max(axis=1)
-    if not np.isfinite(amax).all():
-        as_float_array(G, name)  # raises the standard message, with the counts
-    bad = asym > 1e-8 * amax
+            # halves first: no overflow near the float maximum
+            with xp.errstate(invalid="ignore"):
+                asym[sl] = xp.amax(xp.abs(0.5 * g[:, upper] - 0.5 * g[:, lower]), axis=1)  # |G - G^T| / 2
+    if not bool(xp.isfinite(amax).all()):
+        as_float_array(G, name, xp=xp)  # raises the standard message, with the counts
+    bad = xp.to_numpy(asym > 0.5e-8 * amax)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        a_i, s_i = float(amax[i]), float(asym[i])
         raise ValueError(
             f"{name} must hold symmetric matrices; at point {i} the largest asymmetry |G - G^T| is "
-            f"{asym[i]:.3g} (relative {asym[i] / amax[i]:.3g}); {int(bad.sum())} of {n} matrices are asymmetric"
+            f"{_pow2_repr(s_i, 1)} (relative {2.0 * (s_i / a_i):.3g}); {int(bad.sum())} of {n} "
+            "matrices are asymmetric"
         )
     if symmetrise:
-        G = 0.5 * (G + G.swapaxes(-1, -2))
+        G = 0.5 * G + 0.5 * G.swapaxes(-1, -2)  # halves first: no overflow near the float maximum
     return (G, amax) if with_scale else G
 
 
@@ -348,7 +453,7 @@ def check_same_points(a: tuple, b: tuple, names: tuple[str, str], what: str) -> 
         )
 
 
-def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool = False, offset: int = 0) -> None:
+def check_psd(G: Any, name: str, *, rtol: float = 1e-10, definite: bool = False, offset: int = 0) -> None:
     """Require a symmetric stack ``(n_points, m, m)`` to be positive semi-definite up to rounding.
 
     A matrix fails when its smallest eigenvalue is below ``-rtol`` times its
@@ -363,15 +468,17 @@ def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool =
     ...
     ValueError: G must be positive semi-definite; at point 0 the smallest eigenvalue is -5 (the largest in magnitude is 5); 1 of 1 matrices are indefinite
     """
-    a = np.abs(G).max(axis=(-2, -1))
-    w = np.linalg.eigvalsh(G / np.where(a > 0, a, 1.0)[:, None, None])
-    top = np.abs(w).max(axis=-1)
-    bad = w[:, 0] < -rtol * top
+    xp = namespace(G)
+    a = xp.amax(xp.abs(G), axis=(-2, -1))
+    w = xp.eigvalsh(G / xp.where(a > 0, a, 1.0)[:, None, None])
+    top = xp.amax(xp.abs(w), axis=-1)
+    bad = xp.to_numpy(w[:, 0] < -rtol * top)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        w_i, a_i, top_i = float(w[i, 0]), float(a[i]), float(top[i])
         raise ValueError(
             f"{name} must be positive {'' if definite else 'semi-'}definite; at point {offset + i} the smallest eigenvalue "
-            f"is {w[i, 0] * a[i]:.3g} (the largest in magnitude is {top[i] * a[i]:.3g}); "
+            f"is {w_i * a_i:.3g} (the largest in magnitude is {top_i * a_i:.3g}); "
             f"{int(bad.sum())} of {len(G)} matrices" + (f" from point {offset}" if offset else "") + " are indefinite"
         )
 
@@ -530,3 +637,97 @@ def check_symmetric_matrix(V: np.ndarray, name: str, n: int, meaning: str) -> np
     if asym > 1e-8 * max(float(np.abs(V).max()), np.finfo(float).tiny):
         raise ValueError(f"{name} must be symmetric ({meaning}); the largest asymmetry |V - V^T| is {asym:.3g}")
     return 0.5 * (V + V.T)
+
+
+# ----------------------------------------------------------------------------- trajectories (dynamics)
+
+
+def check_trajectory(X: Any, name: str = "X") -> np.ndarray:
+    """A finite float64 trajectory array as ``(n_trials, n_time, n_features)``.
+
+    A 2-D ``(n_time, n_features)`` array is one trial and gains a leading
+    axis of length 1.
+
+    Examples
+    --------
+    >>> check_trajectory(np.zeros((5, 2)), "X").shape
+    (1, 5, 2)
+    >>> check_trajectory(np.zeros(5), "X")
+    Traceback (most recent call last):
+    ...
+    ValueError: X must be (n_time, n_features) or (n_trials, n_time, n_features); got a 1-D array of shape (5,)
+    """
+    arr = as_float_array(X, name, layout="trajectory")
+    return arr[None] if arr.ndim == 2 else arr
+
+
+def check_delays(n_time: int, n_delays: Any, delay_interval: Any, name: str = "X") -> tuple[int, int]:
+    """Validate delay-embedding parameters against the number of time points.
+
+    The embedding keeps ``n_time - (n_delays - 1) * delay_interval`` rows per
+    trial; at least two are needed for one step of dynamics.
+
+    Examples
+    --------
+    >>> check_delays(9, 5, 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: X has 9 time points per trial; n_delays=5 with delay_interval=2 needs n_time >= (n_delays - 1) * delay_interval + 2 = 10 (two embedded rows make one step of dynamics)
+    """
+    n_delays = check_positive_int(n_delays, "n_delays")
+    delay_interval = check_positive_int(delay_interval, "delay_interval")
+    need = (n_delays - 1) * delay_interval + 2
+    if n_time < need:
+        raise ValueError(
+            f"{name} has {n_time} time points per trial; n_delays={n_delays} with "
+            f"delay_interval={delay_interval} needs n_time >= (n_delays - 1) * delay_interval + 2 = {need} "
+            "(two embedded rows make one step of dynamics)"
+        )
+    return n_delays, delay_interval
+
+
+def check_rank_spec(rank: Any, explained_variance: Any, threshold: Any) -> None:
+    """At most one rank rule; each well formed.
+
+    ``rank`` is ``None`` (all numerically non-zero singular values), a
+    positive integer or ``"optimal"`` (Gavish-Donoho hard threshold);
+    ``explained_variance`` lies in ``(0, 1]``; ``threshold`` is a finite
+    non-negative singular value.
+
+    Examples
+    --------
+    >>> check_rank_spec(3, 0.9, None)
+    Traceback (most recent call last):
+    ...
+    ValueError: give at most one of rank, explained_variance and threshold; got rank=3, explained_variance=0.9
+    """
+    given = {k: v for k, v in (("rank", rank), ("explained_variance", explained_variance), ("threshold", threshold))
+             if v is not None}
+    if len(given) > 1:
+        listed = ", ".join(f"{k}={v!r}" for k, v in given.items())
+        raise ValueError(f"give at most one of rank, explained_variance and threshold; got {listed}")
+    if isinstance(rank, str):
+        check_choice(rank, "rank", ["optimal"])
+    elif rank is not None:
+        check_positive_int(rank, "rank")
+    if explained_variance is not None:
+        check_in_range(explained_variance, "explained_variance", 0.0, 1.0, low_open=True)
+    if threshold is not None:
+        check_in_range(threshold, "threshold", 0.0, np.inf, high_open=True)
+
+
+def check_inputs_match(states: np.ndarray, inputs: np.ndarray, names: tuple[str, str]) -> None:
+    """States and inputs must share trials and time points (3-D arrays from :func:`check_trajectory`).
+
+    Examples
+    --------
+    >>> check_inputs_match(np.zeros((2, 50, 3)), np.zeros((2, 40, 1)), ("X", "U"))
+    Traceback (most recent call last):
+    ...
+    ValueError: X has 2 trials of 50 time points but U has 2 trials of 40; inputs must be sampled with the states
+    """
+    if states.shape[:2] != inputs.shape[:2]:
+        raise ValueError(
+            f"{names[0]} has {states.shape[0]} trials of {states.shape[1]} time points but {names[1]} has "
+            f"{inputs.shape[0]} trials of {inputs.shape[1]}; inputs must be sampled with the states"
+        )

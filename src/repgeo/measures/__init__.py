@@ -1,6 +1,7 @@
 """Measures, one module per family; importing this package registers them all."""
 
 from .conv import ConvShapeAlignment, ConvShapeMetric
+from .dsa import DSA, InputDSA
 from .kernel import AngularCKA, KernelCKA, LinearCKA
 from .msa import MSA
 from .permutation import PermutationMetric
@@ -12,8 +13,10 @@ __all__ = [
     "AngularCKA",
     "ConvShapeAlignment",
     "ConvShapeMetric",
+    "DSA",
     "EnergyShapeMetric",
     "GaussianShapeMetric",
+    "InputDSA",
     "KernelCKA",
     "LinearCKA",
     "MSA",

@@ -5,6 +5,13 @@ scikit-learn digits data set (1,797 8x8 images bundled with scikit-learn) and
 returns their hidden-layer activations on held-out images;
 :func:`train_digit_mlp` trains one deep plain or residual MLP (NumPy, a few
 seconds) and returns every layer, from the pixels to the class probabilities.
+
+Seeded dynamical systems for :class:`repgeo.DSA` and its tests (NumPy only,
+defined in ``repgeo.datasets._systems``): :func:`stable_dynamics`,
+:func:`simulate_linear`, :func:`conjugate_pair`, :func:`lorenz`,
+:func:`van_der_pol`, :func:`attractor_network` (ring or line attractor) and
+:func:`flip_flop_rnn`.  Trajectories are arrays of shape
+``(n_time, n_features)`` or ``(n_trials, n_time, n_features)``.
 """
 
 from __future__ import annotations
@@ -15,9 +22,37 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._validation import check_rng
+from .._validation import check_rng
 
-__all__ = ["DigitNetwork", "DigitNetworks", "DigitMLP", "digit_networks", "train_digit_mlp", "DEFAULT_FAMILY"]
+from ._systems import (
+    ConjugatePair,
+    FlipFlop,
+    attractor_network,
+    conjugate_pair,
+    flip_flop_rnn,
+    lorenz,
+    simulate_linear,
+    stable_dynamics,
+    van_der_pol,
+)
+
+__all__ = [
+    "DigitNetwork",
+    "DigitNetworks",
+    "DigitMLP",
+    "digit_networks",
+    "train_digit_mlp",
+    "DEFAULT_FAMILY",
+    "ConjugatePair",
+    "FlipFlop",
+    "attractor_network",
+    "conjugate_pair",
+    "flip_flop_rnn",
+    "lorenz",
+    "simulate_linear",
+    "stable_dynamics",
+    "van_der_pol",
+]
 
 #: name -> (hidden layer widths, seed, shuffled labels)
 DEFAULT_FAMILY: dict[str, tuple[tuple[int, ...], int, bool]] = {
