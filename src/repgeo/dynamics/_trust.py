@@ -14,6 +14,7 @@ with the preconditioned truncated CG of Steihaug and Toint).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy.linalg import schur
@@ -81,9 +82,13 @@ def _hess(tasks: Tasks, cache, W: np.ndarray) -> np.ndarray:
     return 0.25 * (X - _t(X))
 
 
+@lru_cache(maxsize=64)
+def _upper(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.triu_indices(n, 1)
+
+
 def _precondition(tasks: Tasks, R: np.ndarray) -> np.ndarray:
-    n = R.shape[-1]
-    iu = np.triu_indices(n, 1)
+    iu = _upper(R.shape[-1])
     v = R[:, iu[0], iu[1]]
     w = np.empty_like(v)
     for k, op in enumerate(tasks.ops):
@@ -114,8 +119,7 @@ def preconditioner(B: np.ndarray) -> np.ndarray:
     D = np.abs(t[:, None] - t[None, :]) ** 2
     top = float(D.max())
     D = (D + (1e-2 * top if top > 0 else 1.0)) / np.mean(D + (1e-2 * top if top > 0 else 1.0))
-    n = len(B)
-    a, b = np.triu_indices(n, 1)
+    a, b = _upper(len(B))
     Uh = U.conj().T
     X = Uh[:, a].T[:, :, None] * U[b, :][:, None, :] - Uh[:, b].T[:, :, None] * U[a, :][:, None, :]  # U^* E U
     Y = (U @ (X / D) @ Uh).real
