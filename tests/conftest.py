@@ -1,4 +1,10 @@
-"""Puts tests/ on sys.path (pytest's rootdir-based import), so test modules share tests/charts.py."""
+"""Puts tests/ on sys.path (pytest's rootdir-based import), so test modules share tests/charts.py.
+
+Also registers the hypothesis profile ``thorough`` (``--hypothesis-profile=thorough``):
+10,000 examples per fuzzed function (tests/test_fuzz.py), no deadline.
+"""
+
+from hypothesis import HealthCheck, settings
 
 # scripts that regenerate reference outputs run in the reference tool's own environment (torch, repsim, ...)
 collect_ignore_glob = ["data/*.py"]
@@ -13,3 +19,10 @@ import scipy.linalg  # noqa: E402, F401
 from threadpoolctl import threadpool_limits  # noqa: E402  (installed with scikit-learn)
 
 threadpool_limits(1)
+
+settings.register_profile(
+    "thorough",
+    max_examples=10_000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)

@@ -23,9 +23,10 @@ SRC = Path(__file__).parents[1] / "src" / "repgeo"
 LAYERS = [
     {"_version", "_warnings"},
     {"_linalg"},
+    {"_backend"},  # the NumPy/torch gap module
     {"_validation"},
     {"_measure"},
-    {"_registry"},
+    {"_registry", "_store"},
     {"riemann", "capacity", "dynamics", "datasets"},  # numerical families: arrays in, arrays out
     {"measures"},  # the registered measures, built on the families
     {"pairwise", "embed"},  # engines over many representations

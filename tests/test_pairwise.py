@@ -86,7 +86,7 @@ def test_store_resumes_without_recomputing(tmp_path):
     CALLS.clear()
     first = rg.pairwise(reps, measure, block_size=2, store=tmp_path / "s")
     assert len(CALLS) == 30
-    tiles = sorted((tmp_path / "s").glob("tile_*.npy"))
+    tiles = sorted((tmp_path / "s").glob("tile_*.npz"))
     assert len(tiles) == 9
     tiles[0].unlink()  # as if the run had been interrupted before this tile finished
     CALLS.clear()
@@ -167,7 +167,7 @@ def test_damaged_tiles_are_recomputed(tmp_path):
     rng = np.random.default_rng(8)
     reps = [rng.standard_normal((10, 3)) for _ in range(5)]
     first = rg.pairwise(reps, "procrustes", block_size=2, store=tmp_path)
-    tiles = sorted(tmp_path.glob("tile_*.npy"))
+    tiles = sorted(tmp_path.glob("tile_*.npz"))
     tiles[0].write_bytes(b"garbage")
     tiles[1].write_bytes(b"")
     np.testing.assert_array_equal(rg.pairwise(reps, "procrustes", block_size=2, store=tmp_path), first)

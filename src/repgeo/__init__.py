@@ -12,8 +12,8 @@ Examples
 >>> X = np.random.default_rng(0).standard_normal((50, 10))
 >>> round(rg.ShapeMetric(alpha=1.0)(X, X[:, ::-1]), 6)
 0.0
->>> sorted(rg.list_measures(kind="distance", invariant_to="invertible_linear"))
-['cca', 'dsa', 'dsa_euclidean', 'dsa_wasserstein']
+>>> "cca" in rg.list_measures(kind="distance", invariant_to="invertible_linear")
+True
 """
 
 from __future__ import annotations

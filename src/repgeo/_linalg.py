@@ -12,6 +12,9 @@ __all__ = [
     "euclidean_from_cosine",
     "frobenius_norm",
     "nuclear_norms",
+    "power_of_two_exponent",
+    "to_unit_scale",
+    "centre_columns",
     "procrustes_align",
     "NEAR_IDENTICAL",
 ]
@@ -28,6 +31,38 @@ def angular_from_cosine(cos: np.ndarray | float) -> np.ndarray:
     return np.arccos(np.clip(cos, -1.0, 1.0))
 
 
+def power_of_two_exponent(x: np.ndarray | float) -> int:
+    """The exponent ``e`` with ``max |x| * 2**-e`` in ``[0.5, 1)``; 0 when ``x`` is all zero.
+
+    Multiplying by ``2**-e`` (``np.ldexp(x, -e)``) changes no digit of any entry
+    (short of the subnormal range), so data at ``1e-300`` or ``1e300`` can be
+    brought to unit scale before arithmetic that would under- or overflow.
+
+    Examples
+    --------
+    >>> power_of_two_exponent(np.array([3.0, -5.0]))
+    3
+    >>> power_of_two_exponent(np.zeros(2))
+    0
+    """
+    top = float(np.max(np.abs(x), initial=0.0))
+    if top == 0.0 or not np.isfinite(top):
+        return 0
+    return int(np.frexp(top)[1])
+
+
+def to_unit_scale(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """``x * 2**-e`` with its largest entry in ``[0.5, 1)``, and ``e`` (exact rescaling).
+
+    Examples
+    --------
+    >>> bool(to_unit_scale(np.array([3e200, -4e200]))[0].max() < 1)
+    True
+    """
+    e = power_of_two_exponent(x)
+    return np.ldexp(x, -e), e
+
+
 def frobenius_norm(x: np.ndarray) -> float:
     """Frobenius norm computed after scaling by the largest entry (no overflow at 1e160).
 
@@ -36,8 +71,8 @@ def frobenius_norm(x: np.ndarray) -> float:
     >>> bool(np.isclose(frobenius_norm(np.array([3e200, 4e200])), 5e200))
     True
     """
-    _, e = np.frexp(np.abs(x).max())  # scale by a power of two: exact
-    return float(np.ldexp(np.linalg.norm(np.ldexp(x, -int(e))), int(e)))
+    unit, e = to_unit_scale(x)
+    return float(np.ldexp(np.linalg.norm(unit), e))
 
 
 def euclidean_from_cosine(norm_a: np.ndarray, norm_b: np.ndarray, cos: np.ndarray) -> np.ndarray:
@@ -105,10 +140,48 @@ def nuclear_norms(mats: Sequence[np.ndarray]) -> np.ndarray:
             out[where] = 0.0
             continue
         stack = np.stack([mats[k] for k in where])
+        if not np.isfinite(stack).all():  # LAPACK's SVD can spin forever on inf/NaN: never hand it one
+            raise ValueError("cross-products of prepared representations are not finite (an overflow upstream)")
         out[where] = np.linalg.svd(stack, compute_uv=False).sum(axis=-1)
     return out
 
 
+def centre_columns(X: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+    """Column-centred ``X`` at unit scale: ``(C, e, mean)`` with ``X - mean = C * 2**e``.
+
+    Each column is brought to unit scale by its own power of two before its
+    mean is taken (exact), so nothing overflows near the float maximum and no
+    column loses digits to another's scale -- a constant column at ``1e308``
+    next to columns of order 1 leaves those columns their full precision, and
+    centres to exactly zero.
+    The centred columns then share one power of two ``e``, chosen so that the
+    largest entry of ``C`` lies in ``[0.5, 1)``.
+
+    Examples
+    --------
+    >>> C, e, mean = centre_columns(np.array([[1.7e308, 1.0], [1.7e308, 3.0]]))
+    >>> C, e, mean
+    (array([[ 0. , -0.5],
+           [ 0. ,  0.5]]), 1, array([1.7e+308, 2.0e+000]))
+    """
+    top = np.abs(X).max(axis=0)
+    col_e = np.where(top > 0, np.frexp(top)[1], 0)
+    S = np.ldexp(X, -col_e)
+    # centred through differences from the first row: exact for a constant column (whose plain
+    # mean may be off by an ulp, a spurious variation of eps * offset), and accurate to the
+    # column's variation rather than to its offset
+    D = S - S[0]
+    shift = D.mean(axis=0)
+    Cs = D - shift
+    mean_s = S[0] + shift
+    ctop = np.abs(Cs).max(axis=0)
+    if not ctop.any():
+        return Cs, 0, np.ldexp(mean_s, col_e)
+    col_c = np.where(ctop > 0, np.frexp(ctop)[1] + col_e, np.iinfo(np.int32).min)
+    e = int(col_c.max())
+    with np.errstate(under="ignore"):  # columns far below the largest may become subnormal: negligible
+        C = np.ldexp(Cs, col_e - e)
+    return C, e, np.ldexp(mean_s, col_e)
 def procrustes_align(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``A`` and ``B Q`` zero-padded to a common width, with ``Q`` the best orthogonal map.
 

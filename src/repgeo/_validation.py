@@ -15,12 +15,13 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ._linalg import blocks
+from ._backend import NUMPY, is_tensor, namespace
 
 __all__ = [
     "LAYOUTS",
     "Layout",
     "as_float_array",
+    "as_labels",
     "check_matrix",
     "check_matched_rows",
     "check_choice",
@@ -28,6 +29,7 @@ __all__ = [
     "check_positive_int",
     "check_rng",
     "non_constant_columns",
+    "norm_in_data_units",
     "as_jacobians",
     "as_metrics",
     "check_same_points",
@@ -83,6 +85,17 @@ def _describe(value: Any) -> str:
     return f"{kind} of shape {tuple(shape)}" if shape is not None else kind
 
 
+def _torch_to_numpy(tensor: Any, name: str) -> np.ndarray:
+    """A CPU NumPy copy of a torch tensor; bfloat16 (which NumPy lacks) goes through float32 exactly."""
+    t = tensor.detach().cpu()
+    try:
+        return t.numpy()
+    except (TypeError, RuntimeError) as exc:
+        if t.is_floating_point():  # bfloat16 and float8 values are all exact in float32
+            return t.float().numpy()
+        raise TypeError(f"{name} must hold real numbers; got a torch tensor of dtype {t.dtype} ({exc})") from exc
+
+
 def as_float_array(
     value: Any,
     name: str,
@@ -91,14 +104,15 @@ def as_float_array(
     layout: str | None = None,
     dtype: type = np.float64,
     allow_nonfinite: bool = False,
-) -> np.ndarray:
+    xp: Any = None,
+) -> Any:
     """Convert ``value`` to a finite floating array, checking its dimensions.
 
     Parameters
     ----------
     value : array_like
         The input.  Torch tensors are converted through ``numpy()`` after being
-        detached and moved to the CPU.
+        detached and moved to the CPU, unless ``xp`` is a torch namespace.
     name : str
         The argument name used in error messages.
     ndim : int or tuple of int, optional
@@ -109,11 +123,15 @@ def as_float_array(
     dtype : numpy dtype, default float64
     allow_nonfinite : bool, default False
         If False, NaN or infinite entries raise ``ValueError``.
+    xp : namespace, optional
+        A torch namespace of :mod:`repgeo._backend` keeps the data in torch:
+        the result is a float64 tensor on that namespace's device (arrays and
+        lists are moved there), checked there with the same messages.
 
     Returns
     -------
-    ndarray
-        A C-contiguous array of ``dtype``.
+    ndarray or tensor
+        A C-contiguous array of ``dtype`` (a float64 tensor with a torch ``xp``).
 
     Examples
     --------
@@ -123,8 +141,36 @@ def as_float_array(
     described = None
     if layout is not None:
         described, ndim = LAYOUTS[layout].shape, LAYOUTS[layout].ndim
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
-        value = value.detach().cpu().numpy()
+    xp = NUMPY if xp is None else xp
+    if xp.is_torch and is_tensor(value):
+        arr = value.detach()
+        if arr.is_complex():
+            raise TypeError(f"{name} must hold real numbers; got complex dtype {arr.dtype}")
+    else:
+        arr = _array_of_numbers(value, name)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = described or " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(
+                f"{name} must be {want}; got a {arr.ndim}-D array of shape {tuple(arr.shape)}"
+            )
+    if 0 in arr.shape:
+        raise ValueError(f"{name} must not be empty; got shape {tuple(arr.shape)}")
+    arr = xp.as_float64(arr, dtype)
+    if not allow_nonfinite and not bool(xp.isfinite(arr).all()):
+        n_nan = int(xp.isnan(arr).sum())
+        n_inf = int(xp.isinf(arr).sum())
+        raise ValueError(
+            f"{name} must be finite; it has {n_nan} NaN and {n_inf} infinite entries"
+        )
+    return arr
+
+
+def _array_of_numbers(value: Any, name: str) -> np.ndarray:
+    """``value`` as a NumPy array of real numbers (tensors detached and brought to the CPU)."""
+    if is_tensor(value):
+        value = _torch_to_numpy(value, name)
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be an array of numbers; got {_describe(value)}")
     try:
@@ -137,22 +183,6 @@ def as_float_array(
         raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
     if np.iscomplexobj(arr):
         raise TypeError(f"{name} must hold real numbers; got complex dtype {arr.dtype}")
-    if ndim is not None:
-        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-        if arr.ndim not in allowed:
-            want = described or " or ".join(f"{d}-D" for d in allowed)
-            raise ValueError(
-                f"{name} must be {want}; got a {arr.ndim}-D array of shape {arr.shape}"
-            )
-    if 0 in arr.shape:
-        raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
-    arr = np.ascontiguousarray(arr, dtype=dtype)
-    if not allow_nonfinite and not np.isfinite(arr).all():
-        n_nan = int(np.isnan(arr).sum())
-        n_inf = int(np.isinf(arr).sum())
-        raise ValueError(
-            f"{name} must be finite; it has {n_nan} NaN and {n_inf} infinite entries"
-        )
     return arr
 
 
@@ -201,7 +231,14 @@ def check_matched_rows(arrays: Sequence[Any], names: Sequence[str]) -> None:
 
 
 def non_constant_columns(X: np.ndarray, name: str, *, rtol: float = 1e-12) -> None:
-    """Raise if every column of ``X`` is constant (the centred data is zero).
+    """Raise if no column of ``X`` varies beyond rounding (the centred data would be zero or noise).
+
+    A column varies when its range exceeds ``rtol`` times its largest magnitude:
+    below that, fewer than about 3.6 significant digits of its variation survive
+    float64 rounding (``X + 1e16`` keeps only the rounding of ``X``'s variation),
+    and every measure that centres the data would compare rounding noise.  The
+    check runs on each column brought to unit scale by a power of two, so it
+    neither overflows near the float maximum nor underflows at ``1e-300``.
 
     Examples
     --------
@@ -209,12 +246,69 @@ def non_constant_columns(X: np.ndarray, name: str, *, rtol: float = 1e-12) -> No
     Traceback (most recent call last):
     ...
     ValueError: X is constant over samples (every column has zero variance); nothing to compare
+    >>> non_constant_columns(np.arange(5.0)[:, None] + 1e16, "X")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: X is constant to working precision: ...
     """
-    spread = np.ptp(X, axis=0)
-    if not (spread > rtol * float(np.abs(X).max())).any():
+    top = np.abs(X).max(axis=0)
+    unit = np.ldexp(X, -np.frexp(top)[1])  # each column at unit scale by its own power of two: exact
+    spread = np.ptp(unit, axis=0)
+    size = np.abs(unit).max(axis=0)
+    if (spread > rtol * size).any():
+        return
+    if not spread.any():
         raise ValueError(
             f"{name} is constant over samples (every column has zero variance); nothing to compare"
         )
+    rel = spread / np.where(size > 0, size, 1.0)
+    j = int(np.argmax(rel))
+    digits = max(float(np.log10(rel[j] / np.finfo(float).eps)), 0.0)
+    raise ValueError(
+        f"{name} is constant to working precision: no column varies by more than {rtol:g} of its largest "
+        f"magnitude (at most {rel[j]:.2g}, column {j}), so only {digits:.1f} significant digits of the "
+        "variation survive float64 rounding; subtract the offset (centre the data) before converting them "
+        "to floating point"
+    )
+
+
+def norm_in_data_units(unit_norm: float, exponent: int, name: str, *, euclidean: bool) -> float:
+    """The norm ``unit_norm * 2**exponent`` of data that were brought to unit scale.
+
+    For a Euclidean score the norm must stay below half the float64 maximum,
+    so that every distance to the data (at most the sum of two norms) is
+    representable; otherwise a ``ValueError`` names the argument.  Scale-free
+    scores accept any norm (``inf`` past the range).
+
+    Examples
+    --------
+    >>> norm_in_data_units(0.75, 4, "X", euclidean=True)
+    12.0
+    >>> norm_in_data_units(0.75, 1024, "X", euclidean=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: X has a norm of about 1.35e+308 after centring, ...
+    """
+    with np.errstate(over="ignore"):
+        norm = float(np.ldexp(unit_norm, exponent))
+    if euclidean and not norm <= np.finfo(float).max / 2:
+        raise ValueError(
+            f"{name} has a norm of about {_pow2_repr(unit_norm, exponent)} after centring, beyond half the "
+            "largest float64, so Euclidean distances to it cannot be represented; rescale the data "
+            "(the angular score is scale-free)"
+        )
+    return norm
+
+
+def _pow2_repr(mantissa: float, exponent: int) -> str:
+    """``mantissa * 2**exponent`` in decimal (``.3g``), also past float64's range (``9.3e+308``)."""
+    with np.errstate(over="ignore"):
+        value = float(np.ldexp(mantissa, exponent))
+    if np.isfinite(value):
+        return f"{value:.3g}"
+    log10 = np.log10(mantissa) + exponent * np.log10(2.0)
+    power = int(np.floor(log10))
+    return f"{10 ** (log10 - power):.2g}e{power:+d}"
 
 
 def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
@@ -289,12 +383,14 @@ def check_rng(rng: Any) -> np.random.Generator:
 # ----------------------------------------------------------------------------- Jacobian and metric fields
 
 
-def as_jacobians(J: Any, name: str) -> np.ndarray:
-    """A finite float64 Jacobian stack ``(n_points, n_features, m)``."""
-    return as_float_array(J, name, layout="jacobian")
+def as_jacobians(J: Any, name: str, *, xp: Any = None) -> Any:
+    """A finite float64 Jacobian stack ``(n_points, n_features, m)`` (a tensor with a torch ``xp``)."""
+    return as_float_array(J, name, layout="jacobian", xp=xp)
 
 
-def as_metrics(G: Any, name: str, *, single: bool = True, with_scale: bool = False, symmetrise: bool = True) -> Any:
+def as_metrics(
+    G: Any, name: str, *, single: bool = True, with_scale: bool = False, symmetrise: bool = True, xp: Any = None
+) -> Any:
     """A finite float64 stack of symmetric matrices ``(n_points, m, m)``.
 
     A single ``(m, m)`` matrix is accepted when ``single`` and returned with a
@@ -304,35 +400,41 @@ def as_metrics(G: Any, name: str, *, single: bool = True, with_scale: bool = Fal
     only the lower triangle (Cholesky, ``eigvalsh``, ``eigh``).  With
     ``with_scale``, returns ``(G, amax)`` with ``amax`` the largest absolute
     entry of each matrix, which the numerical kernels reuse.  The checks run
-    over cache-sized blocks of points and read only the two triangles.
+    over cache-sized blocks of points and read only the two triangles.  A
+    torch ``xp`` keeps the stack in torch on its device (see :func:`as_float_array`).
     """
-    G = as_float_array(G, name, ndim=(2, 3) if single else 3, allow_nonfinite=True)
+    xp = NUMPY if xp is None else xp
+    G = as_float_array(G, name, ndim=(2, 3) if single else 3, allow_nonfinite=True, xp=xp)
     if G.ndim == 2:
         G = G[None]
     n, m = G.shape[:2]
     if G.shape[-1] != m:
         raise ValueError(
-            f"{name} must hold square (m, m) metric tensors; got trailing shape {G.shape[-2:]}"
+            f"{name} must hold square (m, m) metric tensors; got trailing shape {tuple(G.shape[-2:])}"
         )
     upper, lower = np.triu_indices(m, 1)
-    upper, lower = upper * m + lower, lower * m + upper  # flat indices of the two triangles
-    amax, asym = np.empty(n), np.zeros(n)
-    for sl in blocks(n, m):
+    upper, lower = xp.index(upper * m + lower), xp.index(lower * m + upper)  # flat indices of the two triangles
+    amax, asym = xp.empty((n,)), xp.zeros((n,))
+    for sl in xp.blocks(n, m):  # NaN/inf entries are reported below, with their counts, not warned about here
         g = G[sl].reshape(-1, m * m)
-        amax[sl] = np.maximum(g.max(axis=1), -g.min(axis=1))  # NaN and inf propagate
+        amax[sl] = xp.maximum(xp.amax(g, axis=1), -xp.amin(g, axis=1))  # NaN and inf propagate
         if m > 1:
-            asym[sl] = np.abs(g[:, upper] - g[:, lower]).max(axis=1)
-    if not np.isfinite(amax).all():
-        as_float_array(G, name)  # raises the standard message, with the counts
-    bad = asym > 1e-8 * amax
+            # halves first: no overflow near the float maximum
+            with xp.errstate(invalid="ignore"):
+                asym[sl] = xp.amax(xp.abs(0.5 * g[:, upper] - 0.5 * g[:, lower]), axis=1)  # |G - G^T| / 2
+    if not bool(xp.isfinite(amax).all()):
+        as_float_array(G, name, xp=xp)  # raises the standard message, with the counts
+    bad = xp.to_numpy(asym > 0.5e-8 * amax)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        a_i, s_i = float(amax[i]), float(asym[i])
         raise ValueError(
             f"{name} must hold symmetric matrices; at point {i} the largest asymmetry |G - G^T| is "
-            f"{asym[i]:.3g} (relative {asym[i] / amax[i]:.3g}); {int(bad.sum())} of {n} matrices are asymmetric"
+            f"{_pow2_repr(s_i, 1)} (relative {2.0 * (s_i / a_i):.3g}); {int(bad.sum())} of {n} "
+            "matrices are asymmetric"
         )
     if symmetrise:
-        G = 0.5 * (G + G.swapaxes(-1, -2))
+        G = 0.5 * G + 0.5 * G.swapaxes(-1, -2)  # halves first: no overflow near the float maximum
     return (G, amax) if with_scale else G
 
 
@@ -351,7 +453,7 @@ def check_same_points(a: tuple, b: tuple, names: tuple[str, str], what: str) -> 
         )
 
 
-def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool = False, offset: int = 0) -> None:
+def check_psd(G: Any, name: str, *, rtol: float = 1e-10, definite: bool = False, offset: int = 0) -> None:
     """Require a symmetric stack ``(n_points, m, m)`` to be positive semi-definite up to rounding.
 
     A matrix fails when its smallest eigenvalue is below ``-rtol`` times its
@@ -366,15 +468,17 @@ def check_psd(G: np.ndarray, name: str, *, rtol: float = 1e-10, definite: bool =
     ...
     ValueError: G must be positive semi-definite; at point 0 the smallest eigenvalue is -5 (the largest in magnitude is 5); 1 of 1 matrices are indefinite
     """
-    a = np.abs(G).max(axis=(-2, -1))
-    w = np.linalg.eigvalsh(G / np.where(a > 0, a, 1.0)[:, None, None])
-    top = np.abs(w).max(axis=-1)
-    bad = w[:, 0] < -rtol * top
+    xp = namespace(G)
+    a = xp.amax(xp.abs(G), axis=(-2, -1))
+    w = xp.eigvalsh(G / xp.where(a > 0, a, 1.0)[:, None, None])
+    top = xp.amax(xp.abs(w), axis=-1)
+    bad = xp.to_numpy(w[:, 0] < -rtol * top)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        w_i, a_i, top_i = float(w[i, 0]), float(a[i]), float(top[i])
         raise ValueError(
             f"{name} must be positive {'' if definite else 'semi-'}definite; at point {offset + i} the smallest eigenvalue "
-            f"is {w[i, 0] * a[i]:.3g} (the largest in magnitude is {top[i] * a[i]:.3g}); "
+            f"is {w_i * a_i:.3g} (the largest in magnitude is {top_i * a_i:.3g}); "
             f"{int(bad.sum())} of {len(G)} matrices" + (f" from point {offset}" if offset else "") + " are indefinite"
         )
 
@@ -395,6 +499,59 @@ def check_shape(value: np.ndarray, name: str, shapes: Sequence[tuple], meaning: 
     return value
 
 
+def as_labels(labels: Any, name: str, n_rows: int, rows_of: str = "X") -> np.ndarray:
+    """A 1-D array of class labels, one per row of ``rows_of``, with no missing entry.
+
+    Labels are all numbers or all strings.  NaN and ``None`` raise
+    ``ValueError`` (rows would silently fall out of every class, since NaN
+    equals nothing); strings mixed with numbers raise ``TypeError`` (NumPy would
+    either fail to sort them or silently turn ``1`` into ``"1"``).
+
+    Examples
+    --------
+    >>> as_labels([0, 1, 1], "labels", 3)
+    array([0, 1, 1])
+    >>> as_labels([0.0, float("nan"), 1.0], "labels", 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: labels has 1 NaN entry (first at row 1); every row needs a label (drop unlabelled rows first)
+    >>> as_labels(["a", 1, "b"], "labels", 3)
+    Traceback (most recent call last):
+    ...
+    TypeError: labels must be all numbers or all strings; got a mix of int and str
+    """
+    if hasattr(labels, "detach") and hasattr(labels, "cpu"):  # a torch tensor
+        labels = labels.detach().cpu().numpy()
+    if isinstance(labels, (str, bytes)) or labels is None:
+        raise TypeError(f"{name} must be a 1-D sequence of labels; got {_describe(labels)}")
+    raw = labels if isinstance(labels, np.ndarray) and labels.dtype != object else np.asarray(labels, dtype=object)
+    if raw.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one label per row of {rows_of}); got shape {raw.shape}")
+    check_matched_rows([np.empty((n_rows, 0)), raw], [rows_of, name])
+    if raw.dtype == object:
+        missing = np.flatnonzero([v is None for v in raw])
+        if missing.size:
+            raise ValueError(
+                f"{name} has {missing.size} None entr{'y' if missing.size == 1 else 'ies'} (first at row "
+                f"{missing[0]}); every row needs a label (drop unlabelled rows first)"
+            )
+        kinds = {"str" if isinstance(v, (str, np.str_)) else "number" if isinstance(v, (numbers.Number, np.number))
+                 else type(v).__name__ for v in raw}
+        if len(kinds) > 1 or not kinds <= {"str", "number"}:
+            found = sorted({type(v).__name__ for v in raw})
+            raise TypeError(f"{name} must be all numbers or all strings; got a mix of {' and '.join(found)}")
+        raw = np.asarray(raw.tolist())
+    if not (np.issubdtype(raw.dtype, np.number) or np.issubdtype(raw.dtype, np.bool_)
+            or np.issubdtype(raw.dtype, np.str_)):
+        raise TypeError(f"{name} must hold numbers or strings; got dtype {raw.dtype}")
+    if np.issubdtype(raw.dtype, np.inexact):
+        nan = np.flatnonzero(np.isnan(raw))
+        if nan.size:
+            raise ValueError(
+                f"{name} has {nan.size} NaN entr{'y' if nan.size == 1 else 'ies'} (first at row {nan[0]}); "
+                "every row needs a label (drop unlabelled rows first)"
+            )
+    return raw
 def as_stochastic(value: Any, name: str, *, samples_only: bool = False) -> tuple:
     """Validate stochastic responses: samples ``(n_conditions, n_repeats, n_units)`` or ``(means, covariances)``.
 

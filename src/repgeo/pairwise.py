@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import hashlib
 import itertools
-import json
 import math
 import os
 import tempfile
@@ -19,8 +17,8 @@ import joblib
 import numpy as np
 
 from ._measure import Measure
-from ._version import __version__
 from ._registry import get_measure
+from ._store import Store, fingerprint
 
 __all__ = ["pairwise", "pairwise_labeled", "PairwiseResult"]
 
@@ -63,34 +61,13 @@ def _split_reps(reps: Any) -> tuple[list[str], list[Any]]:
             dup = sorted({lab for lab in labels if labels.count(lab) > 1})
             raise ValueError(f"reps has keys that are equal as strings ({dup}); labels must be distinct")
         return labels, list(reps.values())
-    if isinstance(reps, np.ndarray) or not isinstance(reps, Iterable):
+    if isinstance(reps, (np.ndarray, str, bytes)) or not isinstance(reps, Iterable):
         raise TypeError(
             "reps must be a sequence or dict of arrays (one per representation); "
             f"got {type(reps).__name__}"
         )
     arrays = list(reps)
     return [str(i) for i in range(len(arrays))], arrays
-
-
-def _fingerprint(measure: Measure, labels: Sequence[str], arrays: Sequence[Any], block: int) -> dict:
-    digest = hashlib.blake2b(digest_size=16)
-    for rep in arrays:
-        # a representation is an array, or a tuple of arrays (stochastic (means, covariances))
-        for arr in rep if isinstance(rep, (tuple, list)) else (rep,):
-            if hasattr(arr, "detach") and hasattr(arr, "cpu"):  # torch tensors, also on a GPU or needing grad
-                arr = arr.detach().cpu().numpy()
-            arr = np.ascontiguousarray(np.asarray(arr))
-            digest.update(repr((arr.shape, arr.dtype.str)).encode())
-            digest.update(arr.data)
-
-    # the version too: tiles computed before a numerical fix must not be reused silently
-    return {
-        "measure": repr(measure),
-        "labels": list(labels),
-        "data": digest.hexdigest(),
-        "block_size": block,
-        "repgeo": __version__,
-    }
 
 
 def _tiles(K: int, block: int, symmetric: bool, diagonal: bool = False) -> list[tuple[int, int, list[tuple[int, int]]]]:
@@ -122,46 +99,6 @@ def _run_tile(measure: Measure, key: tuple[int, int], pairs: list, prepared: dic
     else:
         values = np.array([measure.compare(a, b) for a, b in zip(left, right)], dtype=float)
     return key, values
-
-
-class _Store:
-    """Finished tiles on disk, one ``.npy`` per tile, so an interrupted run resumes."""
-
-    def __init__(self, path: str | os.PathLike, meta: dict) -> None:
-        self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
-        meta_file = self.path / "meta.json"
-        if meta_file.exists():
-            old = json.loads(meta_file.read_text())
-            if old != meta:
-                changed = sorted(k for k in meta if old.get(k) != meta[k])
-                raise ValueError(
-                    f"store {str(self.path)!r} holds results of a different run (differs in {changed}); "
-                    "use an empty directory or the same representations, measure and block_size"
-                )
-        else:
-            tmp = meta_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps(meta))
-            os.replace(tmp, meta_file)
-
-    def _file(self, key: tuple[int, int]) -> Path:
-        return self.path / f"tile_{key[0]}_{key[1]}.npy"
-
-    def load(self, key: tuple[int, int], n: int) -> np.ndarray | None:
-        f = self._file(key)
-        if not f.exists():
-            return None
-        try:
-            values = np.load(f)
-        except (OSError, ValueError, EOFError):  # a damaged tile is recomputed
-            return None
-        ok = values.shape == (n,) and values.dtype == np.float64 and not np.isnan(values).all()
-        return values if ok else None
-
-    def save(self, key: tuple[int, int], values: np.ndarray) -> None:
-        tmp = self._file(key).with_suffix(".tmp.npy")
-        np.save(tmp, values)
-        os.replace(tmp, self._file(key))
 
 
 def pairwise(
@@ -201,7 +138,12 @@ def pairwise(
     store : path, optional
         A directory where finished tiles are written as they complete; a
         rerun with the same inputs, measure and block size loads them and
-        computes only what is missing.
+        computes only what is missing (with ``block_size="auto"`` it keeps
+        the stored tile size).  Each tile carries a checksum: a damaged,
+        swapped or foreign tile is recomputed.  A directory holding another
+        run, tiles without ``meta.json``, or an unreadable ``meta.json`` is
+        refused.  Several processes may share one store; each finishes with
+        the whole matrix.
     progress : bool, default False
         Show a tqdm progress bar over pairs.
 
@@ -253,19 +195,17 @@ def pairwise_labeled(
         raise ValueError("reps is empty; pairwise needs at least one representation")
     names = [f"reps[{lab!r}]" for lab in labels]
     measure.check_compatible(arrays, names)
-    if block_size == "auto" and store is not None and (Path(store) / "meta.json").exists():
-        # resume with the tiles already on disk, whatever n_jobs is now
-        block = int(json.loads((Path(store) / "meta.json").read_text()).get("block_size", 0)) or 1
-    elif block_size == "auto":
-        block = _auto_block(K, joblib.effective_n_jobs(n_jobs))
-    elif isinstance(block_size, (int, np.integer)) and not isinstance(block_size, bool) and block_size >= 1:
-        block = int(block_size)
-    else:
+    if block_size != "auto" and not (
+        isinstance(block_size, (int, np.integer)) and not isinstance(block_size, bool) and block_size >= 1
+    ):
         raise ValueError(f"block_size must be 'auto' or an integer >= 1; got {block_size!r}")
-
+    auto = _auto_block(K, joblib.effective_n_jobs(n_jobs))
     saved = None
-    if store is not None:
-        saved = _Store(store, _fingerprint(measure, labels, arrays, block))
+    if store is not None:  # the store decides the tile size when resuming
+        saved = Store.open(store, fingerprint(measure, labels, arrays), block_size=block_size, auto_block=auto)
+        block = saved.block_size
+    else:
+        block = auto if block_size == "auto" else int(block_size)
 
     out = np.full((K, K), np.nan)
     identity = measure.info.identity_value

@@ -84,7 +84,7 @@ def test_batched_nnls_matches_scipy_and_kkt():
         A = rng.standard_normal((5, d, m))
         A[:, -1] = 1.0
         B = rng.standard_normal((5, d, 40))
-        Z, _ = batched_nnls(A, B)
+        Z = batched_nnls(A, B).z
         for p in range(5):
             for j in range(40):
                 ref = nnls(A[p], B[p, :, j])[0]
@@ -101,7 +101,7 @@ def test_anchor_qp_matches_generic_qp_solver():
     T = rng.standard_normal((1, 5, 15))
     b = T.copy()
     b[0, -1] += kappa
-    Z, _ = batched_nnls(S[None], b)
+    Z = batched_nnls(S[None], b).z
     for j in range(15):
         t = T[0, :, j]
         cons = {"type": "ineq", "fun": lambda v: -kappa - S.T @ v, "jac": lambda v: -S.T}

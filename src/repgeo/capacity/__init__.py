@@ -23,6 +23,7 @@ Examples
 2.0
 """
 
+from ._centers import CenterConvergenceWarning
 from ._manifolds import from_labels
 from ._theory import alpha0, ball_capacity
 from .alignment import SpectralAlignment, SubspaceAlignment, alignment, spectral_alignment, subspace_alignment
@@ -33,6 +34,7 @@ from .simulated import SimulatedResult, separable_fraction, simulated
 
 __all__ = [
     "CapacitySaturationWarning",
+    "CenterConvergenceWarning",
     "DecodabilityResult",
     "SpectralAlignment",
     "SubspaceAlignment",

@@ -4,19 +4,40 @@ The mean-field analysis removes from every manifold the ``K`` directions that
 best explain the correlations between manifold centers (Cohen et al. 2020).
 For a given ``K`` the directions minimise, over orthonormal ``V`` (a point on
 the Stiefel manifold), the sum of squared cosines between the centers'
-residuals ``x_mu - V V^T x_mu``.  No maintained SciPy-stack library offers
-Stiefel optimisation (the reference uses pymanopt with autograd), so a small
-deterministic Riemannian gradient descent with the analytic gradient, a QR
-retraction and Armijo backtracking is written here.
+residuals ``x_mu - V V^T x_mu``.  The cost has many local minima, some of
+them degenerate (one center's residual almost vanishes, and its cosines with
+the others become arbitrary), so, as in the reference implementation, each
+``K`` is solved from several random starts and the solution whose smallest
+residual-to-center norm ratio (its *stability*) is largest is kept.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CenterStructure", "center_structure", "residual_cosine_cost"]
+from .._linalg import to_unit_scale
+from .._warnings import ConvergenceWarning
+from ._stiefel import StiefelSolution, newton_polish, retract, stiefel_cg
+
+__all__ = ["CenterConvergenceWarning", "CenterStructure", "center_structure", "residual_cosine_cost"]
+
+#: two selected-K solutions whose stabilities differ by less than this (relative) are a near tie
+_TIE_RTOL = 1e-3
+#: two solutions whose projectors differ by less than this (Frobenius) are the same subspace
+_SAME_SUBSPACE = 1e-4
+
+#: gradient tolerance of the search over starts and K, relative to the cost's scale P^2 / 2; the selected
+#: solution is then refined to the absolute tolerance _GTOL
+_SEARCH_RTOL = 1e-5
+_GTOL = 1e-6
+_POLISH = 1e-11
+
+
+class CenterConvergenceWarning(ConvergenceWarning):
+    """The center-direction optimisation stopped before its gradient tolerance."""
 
 
 @dataclass(frozen=True)
@@ -35,12 +56,27 @@ class CenterStructure:
         search stopped early).
     max_k : int
         Largest ``K`` considered.
+    stabilities : ndarray, shape (n_restarts,)
+        Stability (smallest residual-to-center norm ratio) of every start's
+        solution at the selected ``K`` (empty when ``K = 0``).
+    grad_norm : float
+        Riemannian gradient norm of the selected solution (0 when ``K = 0``).
+    converged : bool
+        Whether the selected solution reached the gradient tolerance.
+    n_near_ties : int
+        Solutions at the selected ``K`` that span a different subspace but whose
+        stability is within 0.1% of the best (the selection is ambiguous when
+        this is positive; such ties are broken by the lower cost).
     """
 
     correlation: float
     basis: np.ndarray
     residual_correlations: np.ndarray
     max_k: int
+    stabilities: np.ndarray
+    grad_norm: float
+    converged: bool
+    n_near_ties: int
 
     @property
     def n_components(self) -> int:
@@ -49,10 +85,23 @@ class CenterStructure:
 
 
 def _mean_abs_cos(X: np.ndarray) -> float:
-    norms = np.maximum(np.linalg.norm(X, axis=1), np.finfo(float).tiny)
-    C = (X @ X.T) / np.outer(norms, norms)
+    U = X / np.maximum(np.linalg.norm(X, axis=1), np.finfo(float).tiny)[:, None]  # a zero row stays zero
+    C = U @ U.T
     P = X.shape[0]
     return float((np.abs(C).sum() - np.trace(np.abs(C))) / (P * (P - 1)))
+
+
+def _batched_cost(V: np.ndarray, X: np.ndarray, C: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`residual_cosine_cost` for a stack ``V`` of shape (R, n, K) (``C = X X^T`` if known)."""
+    C = X @ X.T if C is None else C
+    c = X @ V
+    c0 = np.diag(C) - np.einsum("rik,rik->ri", c, c)
+    c0 = np.maximum(c0, 1e-12 * max(float(np.diag(C).max()), np.finfo(float).tiny))
+    R = C - c @ c.transpose(0, 2, 1)
+    W = R / (c0[:, :, None] * c0[:, None, :])
+    cost = 0.5 * np.einsum("rij,rij->r", R, W)
+    grad_c = 2.0 * ((W * W) @ c0[:, :, None]) * c - 2.0 * W @ c
+    return cost, X.T @ grad_c
 
 
 def residual_cosine_cost(V: np.ndarray, X: np.ndarray) -> tuple[float, np.ndarray]:
@@ -69,51 +118,8 @@ def residual_cosine_cost(V: np.ndarray, X: np.ndarray) -> tuple[float, np.ndarra
     >>> residual_cosine_cost(np.array([[1.0], [0.0], [0.0]]), X)[0]
     1.0
     """
-    C = X @ X.T
-    c = X @ V
-    c0 = np.diag(C) - np.einsum("ij,ij->i", c, c)
-    c0 = np.maximum(c0, 1e-12 * max(float(np.diag(C).max()), 1e-150))
-    R = C - c @ c.T
-    W = R / np.outer(c0, c0)
-    Q = W * W
-    cost = 0.5 * float((R * W).sum())
-    grad_c = 2.0 * (Q @ c0)[:, None] * c - 2.0 * W @ c
-    return cost, X.T @ grad_c
-
-
-def _retract(V: np.ndarray) -> np.ndarray:
-    Q, R = np.linalg.qr(V)
-    return Q * np.where(np.diag(R) < 0, -1.0, 1.0)
-
-
-def _stiefel_descent(V: np.ndarray, X: np.ndarray, max_iter: int = 500, gtol: float = 1e-7) -> np.ndarray:
-    """Riemannian gradient descent with Barzilai-Borwein steps and a non-monotone
-    Armijo safeguard (Zhang-Hager style, as in Wen & Yin's Stiefel solver)."""
-    f, g = residual_cosine_cost(V, X)
-    history = [f]
-    step = 1e-2 / max(np.linalg.norm(g), 1e-300)
-    prev = None
-    for _ in range(max_iter):
-        rgrad = g - V @ ((V.T @ g + g.T @ V) / 2.0)
-        gnorm2 = float((rgrad * rgrad).sum())
-        if gnorm2 <= (gtol * (1.0 + abs(f))) ** 2:
-            break
-        if prev is not None:
-            dV, dG = V - prev[0], rgrad - prev[1]
-            sy = abs(float((dV * dG).sum()))
-            if sy > 0:
-                step = float((dV * dV).sum()) / sy
-        ref = max(history[-5:])
-        while True:
-            V_new = _retract(V - step * rgrad)
-            f_new, g_new = residual_cosine_cost(V_new, X)
-            if f_new <= ref - 1e-4 * step * gnorm2 or step < 1e-14:
-                break
-            step /= 2.0
-        prev = (V, rgrad)
-        V, f, g = V_new, f_new, g_new
-        history.append(f)
-    return V
+    cost, grad = _batched_cost(V[None], X)
+    return float(cost[0]), grad[0]
 
 
 def _default_max_k(s: np.ndarray) -> int:
@@ -122,8 +128,76 @@ def _default_max_k(s: np.ndarray) -> int:
     return int(np.argmax(np.where(share < 0.95, share, 0.0))) + 11
 
 
+def _stability(V: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Smallest ratio ``|x_mu - V V^T x_mu| / |x_mu|`` over the centers, per solution in the stack."""
+    resid = X[None] - (X @ V) @ V.transpose(0, 2, 1)
+    return (np.linalg.norm(resid, axis=2) / np.linalg.norm(X, axis=1)).min(axis=1)
+
+
+@dataclass(frozen=True)
+class _Choice:
+    V: np.ndarray
+    stabilities: np.ndarray
+    grad_norm: float
+    converged: bool
+    n_near_ties: int
+
+
+def _solve_k(X: np.ndarray, V_prev: np.ndarray, gen: np.random.Generator, n_restarts: int) -> _Choice | None:
+    """Best of ``n_restarts`` solutions with ``K = V_prev.shape[1] + 1`` directions (None if all fail).
+
+    Each start is a random combination of the centers followed by the
+    previous ``K - 1`` directions (the reference's starts), optimised to a
+    relative gradient norm of ``_SEARCH_RTOL`` (the selected solution of the
+    selected ``K`` is refined afterwards).  Converged solutions are preferred;
+    among them the most stable one is kept, and among solutions within 0.1%
+    of the best stability (a near tie) the one with the lowest cost.
+    """
+    P, n = X.shape
+    S = gen.standard_normal((n_restarts, P))
+    V0 = np.concatenate([(S @ X)[:, :, None], np.broadcast_to(V_prev, (n_restarts, *V_prev.shape))], axis=2)
+    C = X @ X.T
+
+    sol: StiefelSolution = stiefel_cg(lambda V: _batched_cost(V, X, C), retract(V0),
+                                      gtol=max(_GTOL, _SEARCH_RTOL * P * P / 2))
+    finite = sol.status != "non_finite"
+    if not finite.any():
+        return None
+    V, grad_norm, converged = sol.V, sol.grad_norm, sol.converged
+    stab = _stability(V, X)
+    pool = np.flatnonzero(converged) if converged.any() else np.flatnonzero(finite)
+    # near ties in stability are broken by the lower cost, so that rounding-level changes of the data
+    # (which reorder stabilities equal to 1e-4) cannot switch between different subspaces
+    near = pool[stab[pool] >= stab[pool].max() * (1 - _TIE_RTOL)]
+    best = near[int(np.argmin(sol.cost[near]))]
+    proj = V @ V.transpose(0, 2, 1)
+    differs = np.linalg.norm(proj - proj[best], axis=(1, 2)) > _SAME_SUBSPACE
+    ties = int(differs[near].sum())
+    return _Choice(V[best], stab, float(grad_norm[best]), bool(converged[best]), ties)
+
+
+def _refine(choice: _Choice, X: np.ndarray) -> _Choice:
+    """Continue the selected solution: conjugate gradients to ``_GTOL``, then Newton steps towards ``_POLISH``.
+
+    The cost can be nearly flat along some directions at its minimum, where a
+    gradient norm of ``1e-6`` still leaves the directions -- and the frames
+    built from them -- uncertain at the ``1e-3`` level; Newton steps pin them
+    down to rounding, so that a 1-ulp change of the data changes nothing.
+    """
+    sol = stiefel_cg(lambda V: _batched_cost(V, X), choice.V[None], gtol=_GTOL)
+    V, grad_norm = newton_polish(lambda W: _batched_cost(W, X), sol.V[0], gtol=_POLISH)[:2]
+    grad_norm = min(grad_norm, float(sol.grad_norm[0]))
+    return _Choice(V, choice.stabilities, grad_norm, grad_norm <= _GTOL, choice.n_near_ties)
+
+
 def center_structure(
-    centers: np.ndarray, *, n_components: int | None = None, max_k: int | None = None, min_k: int = 0
+    centers: np.ndarray,
+    *,
+    n_components: int | None = None,
+    max_k: int | None = None,
+    min_k: int = 0,
+    n_restarts: int = 30,
+    rng: np.random.Generator | None = None,
 ) -> CenterStructure:
     """Find the common directions of manifold centers.
 
@@ -131,17 +205,22 @@ def center_structure(
     the ``K`` in ``[min_k, max_k]`` with the smallest mean absolute residual
     cosine (the search stops once the residual has risen three times in a
     row, checked from ``K = 4`` on; the reference's loop checks one step
-    later, which can only extend its search).  ``max_k`` defaults to the reference's rule, capped at
-    ``rank - 1`` (a residual must remain), which makes small ``P`` work.
+    later, which can only extend its search).  ``max_k`` defaults to the
+    reference's rule, capped at ``rank - 1`` (a residual must remain), which
+    makes small ``P`` work.  Each ``K`` is solved from ``n_restarts`` random
+    starts drawn from ``rng``; a :class:`CenterConvergenceWarning` is issued
+    when the selected solution did not reach a Riemannian gradient norm of
+    ``1e-6``.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> res = center_structure(rng.standard_normal((5, 20)), n_components=1)
-    >>> res.basis.shape
-    (20, 1)
+    >>> res = center_structure(rng.standard_normal((5, 20)), n_components=1, rng=0)
+    >>> res.basis.shape, res.converged
+    ((20, 1), True)
     """
-    Xb = centers - centers.mean(axis=0)
+    gen = np.random.default_rng(rng)
+    Xb, _ = to_unit_scale(centers - centers.mean(axis=0))  # the cost is scale-free; exact rescaling
     _, s, Vt = np.linalg.svd(Xb, full_matrices=False)
     rank = int((s > s[0] * 1e-10).sum()) if s[0] > 0 else 0
     basis = Vt[:rank].T
@@ -159,17 +238,28 @@ def center_structure(
     min_k = min(min_k, max_k)
     residual = np.full(max_k + 1, np.nan)
     residual[0] = rho0
-    solutions = [np.zeros((rank, 0))]
-    V = solutions[0]
+    choices: list[_Choice | None] = [None]
+    V = np.zeros((rank, 0))
     for k in range(1, max_k + 1):
-        # deterministic start: previous solution plus the top residual direction
-        resid = X - (X @ V) @ V.T
-        top = np.linalg.svd(resid, full_matrices=False)[2][:1].T
-        V = _stiefel_descent(_retract(np.hstack([V, top])), X)
-        solutions.append(V)
+        choice = _solve_k(X, V, gen, n_restarts)
+        if choice is None:  # every start hit a non-finite cost: no larger K can be trusted either
+            break
+        choices.append(choice)
+        V = choice.V
         residual[k] = _mean_abs_cos(X - (X @ V) @ V.T)
         if k >= 4 and residual[k] > residual[k - 1] > residual[k - 2] > residual[k - 3]:
             break
-    search = residual[min_k:]
+    search = residual[min_k : len(choices)]
     best = min_k + int(np.nanargmin(search)) if np.isfinite(search).any() else 0
-    return CenterStructure(rho0, basis @ solutions[best], residual, max_k)
+    chosen = choices[best]
+    if chosen is None:
+        return CenterStructure(rho0, np.zeros((centers.shape[1], 0)), residual, max_k, np.zeros(0), 0.0, True, 0)
+    chosen = _refine(chosen, X)
+    if not chosen.converged:
+        warnings.warn(
+            f"the center-direction search for K={best} stopped at a Riemannian gradient norm of "
+            f"{chosen.grad_norm:.2g} (tolerance 1e-6) in every start and after Newton steps; the removed "
+            "directions may not be optimal",
+            CenterConvergenceWarning, stacklevel=3)
+    return CenterStructure(rho0, basis @ chosen.V, residual, max_k, chosen.stabilities, chosen.grad_norm,
+                           chosen.converged, chosen.n_near_ties)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ._manifolds import pad_stack
 from ._nnls import batched_nnls
 
-__all__ = ["anchor_points", "manifold_frames"]
+__all__ = ["AnchorPoints", "anchor_points", "manifold_frames"]
 
 #: anchors closer than this to the draw count as interior (as in the reference)
 _INTERIOR_EPS = 1e-8
@@ -40,17 +42,47 @@ def manifold_frames(manifolds: list[np.ndarray], basis: np.ndarray, *, padded: b
             U, s, _ = np.linalg.svd(Xn, full_matrices=False)
             rank = int((s > max(s[0], 1.0) * 1e-10).sum()) if s.size and s[0] > 0 else 0
             Sr = (U[:, :rank] * s[:rank]).T
-        frames.append(np.vstack([Sr, np.ones((1, X.shape[0]))]))
+        frames.append(np.vstack([_canonical_signs(Sr), np.ones((1, X.shape[0]))]))
     return frames
 
 
-def anchor_points(frames: list[np.ndarray], t_vecs: list[np.ndarray], kappa: float):
+def _canonical_signs(Sr: np.ndarray) -> np.ndarray:
+    """Each frame row with its largest-magnitude entry positive.
+
+    A frame is determined only up to the sign of each axis, and the QR and SVD
+    routines pick signs from rounding-level details (a Householder sign follows
+    the sign of an entry that may be 1e-17): with the Gaussian draws fixed,
+    a mirrored axis gives other anchors and another Monte Carlo estimate, so
+    a 1-ulp change of the data could move results by a standard error.
+    """
+    if Sr.size == 0:
+        return Sr
+    # magnitudes to 8 significant digits, so that entries equal up to rounding tie and the first of
+    # them decides (the last rows of a QR frame hold +-r pairs: the centered points sum to zero)
+    top = np.maximum(np.abs(Sr).max(axis=1, keepdims=True), np.finfo(float).tiny)
+    lead = Sr[np.arange(len(Sr)), np.argmax(np.round(np.abs(Sr) / top, 8), axis=1)]
+    return Sr * np.where(lead < 0, -1.0, 1.0)[:, None]
+
+
+@dataclass(frozen=True)
+class AnchorPoints:
+    """Anchor points of every draw: ``points[i]`` has the shape of manifold ``i``'s draws.
+
+    ``n_fallback`` counts the NNLS problems solved by ``scipy.optimize.nnls``;
+    ``interior_fraction`` is the share of draws with ``z* = 0``.
+    """
+
+    points: list[np.ndarray]
+    n_fallback: int
+    interior_fraction: float
+
+
+def anchor_points(frames: list[np.ndarray], t_vecs: list[np.ndarray], kappa: float) -> AnchorPoints:
     """Anchor points ``s~(t)`` of every draw of every manifold.
 
     Solves ``z* = argmin_{z >= 0} |S z - (t + kappa e_c)|^2`` for all draws at
-    once and returns ``(anchors, n_fallback, interior_fraction)``, where
-    ``anchors[i]`` has the shape of ``t_vecs[i]``.  Interior draws (``z* = 0``)
-    get the point of maximal projection on ``t`` as their anchor.
+    once.  Interior draws (``z* = 0``) get the point of maximal projection on
+    ``t`` as their anchor.
     """
     rhs = []
     for t in t_vecs:
@@ -59,10 +91,10 @@ def anchor_points(frames: list[np.ndarray], t_vecs: list[np.ndarray], kappa: flo
         rhs.append(b)
     d = max(f.shape[0] for f in frames)
     m = max(f.shape[1] for f in frames)
-    Z, n_fallback = batched_nnls(pad_stack(frames, (d, m)), pad_stack(rhs, (d, t_vecs[0].shape[1])))
+    solution = batched_nnls(pad_stack(frames, (d, m)), pad_stack(rhs, (d, t_vecs[0].shape[1])))
     anchors = []
     n_interior = 0
-    for S, t, z in zip(frames, t_vecs, Z):
+    for S, t, z in zip(frames, t_vecs, solution.z):
         z = z[: S.shape[1]]
         v = S @ z
         interior = np.linalg.norm(v, axis=0) < _INTERIOR_EPS
@@ -72,4 +104,4 @@ def anchor_points(frames: list[np.ndarray], t_vecs: list[np.ndarray], kappa: flo
             s = np.where(interior, S[:, best], v / v[-1])
         anchors.append(s)
     total = sum(t.shape[1] for t in t_vecs)
-    return anchors, n_fallback, n_interior / total
+    return AnchorPoints(anchors, solution.n_fallback, n_interior / total)

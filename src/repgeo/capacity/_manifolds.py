@@ -9,13 +9,24 @@ build the list from one response matrix and labels with :func:`from_labels`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .._validation import as_float_array, check_positive_int
+from .._linalg import power_of_two_exponent
+from .._validation import as_float_array, as_labels, check_positive_int
 
-__all__ = ["as_manifolds", "check_components_within_rank", "from_labels", "pad_stack", "random_dichotomies"]
+__all__ = [
+    "StackedManifolds",
+    "as_manifolds",
+    "check_components_within_rank",
+    "from_labels",
+    "pad_stack",
+    "random_dichotomies",
+    "stack_manifolds",
+    "rescale_manifolds",
+]
 
 
 def as_manifolds(manifolds: Any, name: str = "manifolds", *, min_manifolds: int = 2) -> list[np.ndarray]:
@@ -92,7 +103,9 @@ def from_labels(X: Any, labels: Any, *, min_points: int = 1) -> list[np.ndarray]
     X : array_like, shape (n_samples, n_features)
         Responses (rows are stimuli, columns are units).
     labels : array_like, shape (n_samples,)
-        Manifold label of each row (category, object identity, latent bin...).
+        Manifold label of each row (category, object identity, latent bin...):
+        all numbers or all strings; NaN or ``None`` raises ``ValueError``
+        (drop unlabelled rows first).
     min_points : int, default 1
         Labels with fewer rows are dropped.
 
@@ -108,11 +121,7 @@ def from_labels(X: Any, labels: Any, *, min_points: int = 1) -> list[np.ndarray]
     [(2, 2), (3, 2), (1, 2)]
     """
     X = as_float_array(X, "X", layout="matrix")
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or labels.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"labels must be 1-D with one entry per row of X ({X.shape[0]}); got shape {labels.shape}"
-        )
+    labels = as_labels(labels, "labels", X.shape[0])
     min_points = check_positive_int(min_points, "min_points")
     out = []
     for lab in np.unique(labels):
@@ -120,6 +129,64 @@ def from_labels(X: Any, labels: Any, *, min_points: int = 1) -> list[np.ndarray]
         if rows.shape[0] >= min_points:
             out.append(rows)
     return out
+
+
+def rescale_manifolds(manifolds: list[np.ndarray]) -> list[np.ndarray]:
+    """All manifolds multiplied by one power of two that brings the largest entry into ``[0.5, 1)``.
+
+    Capacity, radius, dimension and the alignments are scale-free, and the
+    rescaling is exact, so the analyses see the same digits at any scale and
+    never under- or overflow (data at ``1e-300`` or ``1e300`` included).
+
+    Examples
+    --------
+    >>> [float(m.max()) for m in rescale_manifolds([np.full((1, 2), 3e300), np.full((1, 2), 1e300)])]
+    [0.5599..., 0.1866...]
+    """
+    e = max(power_of_two_exponent(m) for m in manifolds) if any(m.any() for m in manifolds) else 0
+    return [np.ldexp(m, -e) for m in manifolds]
+
+
+@dataclass(frozen=True)
+class StackedManifolds:
+    """All points of a set of manifolds in one matrix.
+
+    ``points`` is ``(n_points, N)``; ``owner[i]`` is the manifold of row ``i``
+    and ``sizes[mu]`` the number of points of manifold ``mu``.
+    """
+
+    points: np.ndarray
+    owner: np.ndarray
+    sizes: np.ndarray
+
+    @property
+    def n_manifolds(self) -> int:
+        """The number ``P`` of manifolds."""
+        return int(self.sizes.size)
+
+    def split(self) -> list[np.ndarray]:
+        """The points of each manifold, as views of ``points``."""
+        return np.split(self.points, np.cumsum(self.sizes)[:-1])
+
+    def centers(self) -> np.ndarray:
+        """Each manifold's mean point, shape (P, N)."""
+        return np.stack([m.mean(axis=0) for m in self.split()])
+
+
+def stack_manifolds(manifolds: list[np.ndarray], *, center: bool) -> StackedManifolds:
+    """Stack manifolds into one point matrix, removing the global mean of all points when ``center``.
+
+    Examples
+    --------
+    >>> st = stack_manifolds([np.ones((2, 3)), np.zeros((1, 3))], center=True)
+    >>> st.owner.tolist(), st.n_manifolds, st.points.shape
+    ([0, 0, 1], 2, (3, 3))
+    """
+    points = np.concatenate(manifolds)
+    if center:
+        points = points - points.mean(axis=0)
+    sizes = np.array([len(m) for m in manifolds])
+    return StackedManifolds(points, np.repeat(np.arange(sizes.size), sizes), sizes)
 
 
 def pad_stack(arrays: list[np.ndarray], shape: tuple[int, int] | None = None) -> np.ndarray:
@@ -152,7 +219,9 @@ def random_dichotomies(gen: np.random.Generator, n: int, P: int) -> np.ndarray:
     """
     Y = gen.choice([-1.0, 1.0], size=(n, P))
     bad = np.abs(Y.sum(axis=1)) == P
-    while bad.any():
+    for _ in range(200):  # a row is redrawn with probability 2^(1-P) <= 1/2: 200 rounds never run out
+        if not bad.any():
+            return Y
         Y[bad] = gen.choice([-1.0, 1.0], size=(int(bad.sum()), P))
         bad = np.abs(Y.sum(axis=1)) == P
-    return Y
+    raise RuntimeError("random_dichotomies: 200 rounds of rejection sampling left one-sided labellings")

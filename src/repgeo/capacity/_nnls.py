@@ -18,10 +18,12 @@ of an exact solver.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.optimize import nnls
 
-__all__ = ["batched_nnls"]
+__all__ = ["BatchedSolution", "batched_nnls"]
 
 _CHUNK = 512
 
@@ -74,7 +76,7 @@ def _initial_passive(A: np.ndarray, C: np.ndarray, n_steps: int = 15) -> np.ndar
     At = A.transpose(0, 2, 1)
     G = At @ A if A.shape[2] <= 2 * A.shape[1] else None  # cheaper products when m is small
 
-    def gram_times(y):
+    def gram_times(y: np.ndarray) -> np.ndarray:
         return G @ y if G is not None else At @ (A @ y)
 
     lipschitz = np.linalg.norm(A, ord=2, axis=(1, 2)) ** 2
@@ -87,7 +89,15 @@ def _initial_passive(A: np.ndarray, C: np.ndarray, n_steps: int = 15) -> np.ndar
     return z > 0
 
 
-def batched_nnls(A: np.ndarray, B: np.ndarray, *, max_iter: int = 12, rtol: float = 1e-10):
+@dataclass(frozen=True)
+class BatchedSolution:
+    """Solutions ``z`` of shape (P, m, n) and how many problems went to ``scipy.optimize.nnls``."""
+
+    z: np.ndarray
+    n_fallback: int
+
+
+def batched_nnls(A: np.ndarray, B: np.ndarray, *, max_iter: int = 12, rtol: float = 1e-10) -> BatchedSolution:
     """Solve ``min_{z >= 0} ||A[p] z - B[p][:, j]||`` for every ``p`` and ``j``.
 
     Parameters
@@ -104,15 +114,15 @@ def batched_nnls(A: np.ndarray, B: np.ndarray, *, max_iter: int = 12, rtol: floa
 
     Returns
     -------
-    Z : ndarray, shape (P, m, n)
-    n_fallback : int
-        How many problems were solved by ``scipy.optimize.nnls``.
+    BatchedSolution
+        ``z`` of shape (P, m, n) and ``n_fallback``, the number of problems
+        solved by ``scipy.optimize.nnls``.
 
     Examples
     --------
     >>> A = np.array([[[1.0, 0.0], [0.0, 1.0]]])
     >>> B = np.array([[[1.0, -1.0], [-2.0, 3.0]]])
-    >>> batched_nnls(A, B)[0][0]
+    >>> batched_nnls(A, B).z[0]
     array([[1., 0.],
            [0., 3.]])
     """
@@ -148,4 +158,4 @@ def batched_nnls(A: np.ndarray, B: np.ndarray, *, max_iter: int = 12, rtol: floa
     for b in todo:  # exact fallback
         g = owner[b]
         Z[b] = nnls(A[g], B[g, :, b % n])[0]
-    return Z.reshape(P, n, m).transpose(0, 2, 1), int(todo.size)
+    return BatchedSolution(Z.reshape(P, n, m).transpose(0, 2, 1), int(todo.size))

@@ -1,19 +1,39 @@
 """Manifold alignment analysis (MAA): three families behind one interface.
 
-- ``"glue"``: anchor-based alignments (center, axis and center-axis) from
-  :func:`repgeo.capacity.glue`.
-- ``"subspace"``: principal-angle alignment between manifolds' PCA subspaces
-  and centers, with chance baselines.
-- ``"spectral"``: spectral task alignment of a representation with a task
-  target and the ridge-decoding error it predicts.
+No readable source defines the "manifold alignment analysis" of Kuoch et al.
+(CPAL 2024); three formalisms of the same group fit its description, and
+:func:`alignment` offers all three.  What each computes, and its chance level
+for independent, isotropic manifolds in ``N`` dimensions:
 
-Which is the seed paper's MAA: the abstract of Kuoch et al. (CPAL 2024) calls
-MAA a tool "from high-dimensional statistics", distinct from capacity theory.
-Its full text could not be checked; the anchor-based GLUE alignments are the
-same group's alignment descriptors (the GLUE papers share an author with the
-seed paper), so ``method="glue"`` is the default, with the other two offered
-because they fit the description equally well.
+- ``"glue"`` -- the anchor alignments of :func:`repgeo.capacity.glue`, named
+  after the published quantities (Chou et al., ICML 2025, Algorithm 2):
+  ``center_alignment`` rho_c (mean over manifold pairs of the cosine between
+  anchor centers), ``axis_alignment`` rho_a (between two manifolds' anchor
+  axis parts in the same draw) and ``center_axis_alignment`` psi (between one
+  manifold's anchor center and another's axis part); signed cosines by
+  default, absolute inner products in data units with
+  ``alignments="inner_product"`` (Definition B.6).  Chance: rho_a and psi
+  about 0; rho_c about ``-1 / (P - 1)``, because removing the global mean
+  makes centers anti-correlated (measured: -0.1106 for ``P = 10``, against
+  -1/9 = -0.1111); spread about ``1 / sqrt(N)``.
+- ``"subspace"`` -- principal-angle alignment of the manifolds' top-``k``
+  PCA subspaces ``U_mu``: axes ``|U_mu^T U_nu|_F^2 / k`` (chance ``k / N``),
+  centers ``|cos(c_mu, c_nu)|`` after removing the global mean (chance
+  ``SubspaceAlignment.chance_centers``: ``sqrt(2 / (pi N))`` for many
+  manifolds, 1 for two), center-axis ``|U_nu^T c_mu / |c_mu||^2`` (chance
+  ``k / N``).
+- ``"spectral"`` -- spectral task alignment of the pooled points with the
+  one-hot manifold labels: cumulative target power ``C(k)`` in the kernel's
+  eigenbasis (chance ``k / n`` for a target independent of the points) and
+  the ridge-decoding error it predicts (Canatar et al. 2021).
 """
+
+# Provenance: Kuoch et al. (CPAL 2024) name "manifold alignment analysis" as a
+# tool "from high-dimensional statistics"; its full text could not be checked
+# when this module was written.  The anchor-based GLUE alignments are the same
+# group's alignment descriptors (the GLUE papers share an author with the seed
+# paper), hence the default method="glue"; the other two families fit the
+# description equally well (see the method notes, capacity.md section 1d).
 
 from __future__ import annotations
 
@@ -24,8 +44,9 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.stats import norm
 
-from .._validation import as_float_array, check_choice, check_in_range, check_positive_int
-from ._manifolds import as_manifolds, check_components_within_rank
+from .._validation import as_float_array, check_choice, check_in_range, check_matched_rows, check_positive_int
+from ._manifolds import as_manifolds, check_components_within_rank, stack_manifolds
+from .glue import GlueResult, glue
 
 __all__ = ["SpectralAlignment", "SubspaceAlignment", "alignment", "spectral_alignment", "subspace_alignment"]
 
@@ -46,6 +67,7 @@ class SubspaceAlignment:
 
 
 def _off_mean(A: np.ndarray) -> float:
+    """Mean over the off-diagonal entries (the diagonal holds NaN)."""
     return float(np.nanmean(A))
 
 
@@ -108,8 +130,7 @@ def subspace_alignment(manifolds: Any, n_components: int = 3) -> SubspaceAlignme
     mans = as_manifolds(manifolds)
     k = check_positive_int(n_components, "n_components")
     N = mans[0].shape[1]
-    origin = np.concatenate(mans).mean(axis=0)
-    C = np.stack([m.mean(0) - origin for m in mans])
+    C = stack_manifolds(mans, center=True).centers()
     C_hat = C / np.maximum(np.linalg.norm(C, axis=1, keepdims=True), 1e-300)
     svds = [np.linalg.svd(m - m.mean(0), full_matrices=False)[1:] for m in mans]
     check_components_within_rank(k, svds)
@@ -151,7 +172,7 @@ def _predicted_error(lam: np.ndarray, v2: np.ndarray, p: float, ridge: float) ->
             return np.inf
         kappa = brentq(lambda k: np.sum(lam / (p * lam + k)) - 1.0, 1e-300, np.sum(lam) + 1.0)
     else:
-        def fixed_point(k):
+        def fixed_point(k: float) -> float:
             return k - ridge - k * np.sum(lam / (p * lam + k))
 
         kappa = brentq(fixed_point, ridge * (1 + 1e-12), ridge + np.sum(lam) + 1.0)
@@ -192,8 +213,7 @@ def spectral_alignment(X: Any, y: Any, n_train: Any = (10, 50, 200), ridge: floa
     X = as_float_array(X, "X", layout="matrix")
     Y = as_float_array(y, "y", ndim=(1, 2))
     Y = Y[:, None] if Y.ndim == 1 else Y
-    if Y.shape[0] != X.shape[0]:
-        raise ValueError(f"y has {Y.shape[0]} rows but X has {X.shape[0]}; rows must be matched samples")
+    check_matched_rows([X, Y], ["X", "y"])
     ridge = check_in_range(ridge, "ridge", 0.0, np.inf)
     n = X.shape[0]
     Xc, Yc = X - X.mean(0), Y - Y.mean(0)
@@ -205,11 +225,13 @@ def spectral_alignment(X: Any, y: Any, n_train: Any = (10, 50, 200), ridge: floa
     return SpectralAlignment(lam, np.cumsum(v2) / max(v2.sum(), 1e-300), ps, err, ridge)
 
 
-def alignment(manifolds: Any, method: str = "glue", **kwargs: Any):
-    """Manifold alignment analysis; ``method`` picks the family (see module docs).
+def alignment(manifolds: Any, method: str = "glue", **kwargs: Any) -> GlueResult | SubspaceAlignment | SpectralAlignment:
+    """Manifold alignment analysis; ``method`` picks the family (see the module docs for chance levels).
 
-    ``"glue"`` returns :class:`~repgeo.capacity.GlueResult` (its
-    ``center_alignment``, ``axis_alignment``, ``center_axis_alignment``),
+    ``"glue"`` returns :class:`~repgeo.capacity.GlueResult`, whose
+    ``center_alignment`` (rho_c), ``axis_alignment`` (rho_a) and
+    ``center_axis_alignment`` (psi) are the published anchor alignments
+    (``kwargs`` go to :func:`~repgeo.capacity.glue`, e.g. ``alignments=``);
     ``"subspace"`` a :class:`SubspaceAlignment`, ``"spectral"`` a
     :class:`SpectralAlignment` of the pooled points against one-hot manifold
     labels.
@@ -222,11 +244,9 @@ def alignment(manifolds: Any, method: str = "glue", **kwargs: Any):
     """
     check_choice(method, "method", ["glue", "subspace", "spectral"])
     if method == "glue":
-        from .glue import glue
-
         return glue(manifolds, **kwargs)
     if method == "subspace":
         return subspace_alignment(manifolds, **kwargs)
-    mans = as_manifolds(manifolds)
-    onehot = np.repeat(np.eye(len(mans)), [len(m) for m in mans], axis=0)
-    return spectral_alignment(np.concatenate(mans), onehot, **kwargs)
+    stacked = stack_manifolds(as_manifolds(manifolds), center=False)
+    onehot = np.eye(stacked.n_manifolds)[stacked.owner]
+    return spectral_alignment(stacked.points, onehot, **kwargs)

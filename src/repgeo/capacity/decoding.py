@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_in_range, check_positive_int, check_rng
-from ._manifolds import as_manifolds
+from ._manifolds import as_manifolds, stack_manifolds
 
 __all__ = ["DecodabilityResult", "decodability"]
 
@@ -30,7 +30,8 @@ class DecodabilityResult:
     n_dichotomies: int
 
 
-def _fit_score(X, y, train, test, ridge):
+def _fit_score(X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray, ridge: float) -> float:
+    """Held-out accuracy of a ridge classifier fitted on the ``train`` rows."""
     from sklearn.linear_model import RidgeClassifier
 
     clf = RidgeClassifier(alpha=ridge).fit(X[train], y[train])
@@ -66,9 +67,9 @@ def decodability(manifolds: Any, n_dichotomies: int = 20, rng: Any = None, *, tr
             f"every manifold needs at least 2 points and more than max(shots)={shots.max() if shots.size else 0}; "
             f"the smallest has {min_points}")
     gen = check_rng(rng)
-    X = np.concatenate(mans)
-    owner = np.repeat(np.arange(len(mans)), [len(m) for m in mans])
-    starts = np.concatenate([[0], np.cumsum([len(m) for m in mans])])
+    stacked = stack_manifolds(mans, center=False)
+    X, owner = stacked.points, stacked.owner
+    starts = np.concatenate([[0], np.cumsum(stacked.sizes)])
     scores = np.empty((n_dichotomies, 1 + shots.size))
     for d in range(n_dichotomies):
         signs = gen.permutation(np.resize([-1, 1], len(mans)))

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog, minimize
+from scipy.optimize import linprog, minimize, nnls
 from scipy.special import log_ndtr, ndtr
 
-from .._validation import check_positive_int, check_rng
-from ._manifolds import as_manifolds, random_dichotomies
+from .._validation import check_in_range, check_positive_int, check_rng
+from ._glue_solver import lawson_hanson_qp
+from ._manifolds import StackedManifolds, as_manifolds, random_dichotomies, rescale_manifolds, stack_manifolds
 
 __all__ = ["SimulatedResult", "separable_fraction", "simulated"]
 
@@ -39,11 +40,16 @@ class SimulatedResult:
     saturated: bool
 
 
-def _separable(points: np.ndarray, signs: np.ndarray) -> bool:
-    """Is there ``w`` with ``sign_i <w, x_i> > 0`` for all points? (HiGHS LP).
+def _separable(points: np.ndarray, signs: np.ndarray, margin: float = 0.0) -> bool:
+    """Is there a unit ``w`` with ``sign_i <w, x_i> > margin`` for all points?
 
-    Solves ``max m  s.t.  sign_i <w, x_i> >= m, -1 <= w <= 1, m <= 1``, which is
-    always feasible and bounded; the dichotomy is separable iff ``m* > 0``.
+    First the HiGHS LP ``max m  s.t.  sign_i <w, x_i> >= m, -1 <= w <= 1,
+    m <= 1`` (always feasible and bounded; the dichotomy is separable iff
+    ``m* > 0``); for ``margin > 0`` and a separable dichotomy, then the
+    hard-margin problem ``min |w|^2  s.t.  sign_i <w, x_i> >= 1`` through its
+    dual, the non-negative quadratic program
+    ``min_{l >= 0} 1/2 l^T Q l - 1^T l`` with ``Q`` the Gram matrix of the
+    signed points: the geometric margin is ``1 / |w*| = 1 / sqrt(1^T l*)``.
     """
     n, dim = points.shape
     A = np.hstack([-(signs[:, None] * points), np.ones((n, 1))])
@@ -52,11 +58,32 @@ def _separable(points: np.ndarray, signs: np.ndarray) -> bool:
     res = linprog(cost, A_ub=A, b_ub=np.zeros(n), bounds=[(-1, 1)] * dim + [(None, 1)], method="highs")
     if res.status != 0:
         raise RuntimeError(f"linprog failed on a separability test: {res.message}")
-    return -res.fun > 1e-9 * max(float(np.abs(points).max()), 1e-300)
+    if not -res.fun > 1e-9 * max(float(np.abs(points).max()), 1e-300):
+        return False
+    if margin <= 0:
+        return True
+    return _hard_margin(signs[:, None] * points) > margin
+
+
+def _hard_margin(signed: np.ndarray) -> float:
+    """Geometric margin ``max_{|w| = 1} min_i <w, a_i>`` of separable rows ``a_i`` (hard-margin SVM, no bias).
+
+    The dual ``min_{l >= 0} 1/2 |A^T l|^2 - 1^T l`` is an NNLS problem
+    ``min_{l >= 0} |A^T l - b|^2`` when some ``b`` has ``A b = 1`` (rows
+    linearly independent: fewer points than dimensions), solved by
+    ``scipy.optimize.nnls``; otherwise the Lawson-Hanson quadratic program.
+    """
+    Q = signed @ signed.T
+    b, *_ = np.linalg.lstsq(signed, np.ones(len(signed)), rcond=None)
+    if np.abs(signed @ b - 1.0).max() < 1e-9:
+        dual = nnls(signed.T, b)[0]
+    else:
+        dual = lawson_hanson_qp(Q, -np.ones(len(signed)))
+    return 1.0 / np.sqrt(max(float(dual.sum()), np.finfo(float).tiny))
 
 
 def separable_fraction(manifolds: Any, n_features: int, n_trials: int = 50, rng: Any = None,
-                       *, center: bool = True) -> float:
+                       *, center: bool = True, kappa: float = 0.0) -> float:
     """Fraction of random manifold dichotomies separable after a random projection.
 
     Each trial draws a Gaussian projection to ``n_features`` dimensions and
@@ -70,31 +97,38 @@ def separable_fraction(manifolds: Any, n_features: int, n_trials: int = 50, rng:
     >>> separable_fraction(pts, 30, n_trials=5, rng=0, center=False)
     1.0
     """
-    mans = as_manifolds(manifolds)
+    mans = rescale_manifolds(as_manifolds(manifolds))
     n_features = check_positive_int(n_features, "n_features")
     n_trials = check_positive_int(n_trials, "n_trials")
-    return _fraction(_stack(mans, center), n_features, n_trials, check_rng(rng))
+    kappa = check_in_range(kappa, "kappa", 0.0, 1e6)
+    return _fraction(stack_manifolds(mans, center=center), n_features, n_trials, check_rng(rng), kappa)
 
 
-def _stack(mans, center):
-    X = np.concatenate(mans)
-    if center:
-        X = X - X.mean(axis=0)
-    owner = np.repeat(np.arange(len(mans)), [len(m) for m in mans])
-    return X, owner, len(mans)
+def _center_unit(data: StackedManifolds) -> float:
+    """Root-mean-square norm of the manifold centers: the unit of the margin."""
+    return float(np.sqrt((data.centers() ** 2).sum(axis=1).mean()))
 
 
-def _fraction(data, n, n_trials, gen) -> float:
-    X, owner, P = data
+def _fraction(data: StackedManifolds, n: int, n_trials: int, gen: np.random.Generator, kappa: float = 0.0) -> float:
+    """Share of ``n_trials`` random dichotomies separable after a fresh Gaussian projection to ``n`` dims.
+
+    A margin ``kappa`` in the theory's units is the geometric margin
+    ``kappa * ell / sqrt(n)`` for centers of root-mean-square norm ``ell``
+    (fields ``w . x / |w|`` of unit-variance coordinates; Gardner 1988).
+    """
+    X = data.points
+    margin = kappa * _center_unit(data) / np.sqrt(n)
+    if kappa > 0 and margin == 0:
+        raise ValueError("kappa > 0 needs manifold centers away from the origin; every center is at the origin")
     hits = 0
     for _ in range(n_trials):
         proj = X @ gen.standard_normal((X.shape[1], n)) / np.sqrt(n)
-        y = random_dichotomies(gen, 1, P)[0]
-        hits += _separable(proj, y[owner])
+        y = random_dichotomies(gen, 1, data.n_manifolds)[0]
+        hits += _separable(proj, y[data.owner], margin)
     return hits / n_trials
 
 
-def simulated(manifolds: Any, n_trials: int = 50, rng: Any = None, *, center: bool = True,
+def simulated(manifolds: Any, n_trials: int = 50, rng: Any = None, *, kappa: float = 0.0, center: bool = True,
               n_max: int | None = None, window: int = 3) -> SimulatedResult:
     """Capacity from simulated linear separability of random dichotomies.
 
@@ -104,8 +138,15 @@ def simulated(manifolds: Any, n_trials: int = 50, rng: Any = None, *, center: bo
     n_trials : int, default 50
         Dichotomies (each with a fresh projection) per evaluated dimension.
     rng : None, int or numpy.random.Generator
+    kappa : float, default 0
+        Margin in the theory's units, relative to the root-mean-square center
+        norm (as in :func:`glue`): a dichotomy counts as separable in ``n``
+        dimensions when some unit ``w`` has ``y_mu <w, x> > kappa ell / sqrt(n)``
+        for every projected point ``x``.  Points then cross at
+        ``alpha_0(kappa)``.
     center : bool, default True
         Remove the global mean first (as the mean-field analysis does).
+        Labels are i.i.d. signs (both present); the read-out has no bias.
     n_max : int, optional
         Upper end of the search (default: ``min(N, total number of points)``).
     window : int, default 3
@@ -139,17 +180,29 @@ def simulated(manifolds: Any, n_trials: int = 50, rng: Any = None, *, center: bo
     >>> 1.0 < res.capacity < 4.0
     True
     """
-    mans = as_manifolds(manifolds)
+    mans = rescale_manifolds(as_manifolds(manifolds))
     n_trials = check_positive_int(n_trials, "n_trials")
+    kappa = check_in_range(kappa, "kappa", 0.0, 1e6)
     gen = check_rng(rng)
-    data = _stack(mans, center)
-    P = len(mans)
-    hi = min(mans[0].shape[1], len(data[0])) if n_max is None else check_positive_int(n_max, "n_max")
+    data = stack_manifolds(mans, center=center)
+    P = data.n_manifolds
+    n_dim = mans[0].shape[1]
+    if n_max is not None and check_positive_int(n_max, "n_max") > n_dim:
+        raise ValueError(
+            f"n_max={n_max} exceeds the ambient dimension N={n_dim}; a projection to more dimensions than the "
+            "data span separates no further dichotomy, so n_max must be at most N"
+        )
+    # at kappa = 0, beyond the rank of the points a projection keeps every dichotomy's separability (the
+    # curve is flat there); with a margin the required geometric margin kappa ell / sqrt(n) still shrinks
+    rank = _rank(data.points)
+    if rank == 0:
+        raise ValueError("manifolds are all the same point (every centered point is zero); capacity is undefined")
+    hi = min(rank if kappa == 0 else n_dim, n_dim if n_max is None else n_max)
     curve: dict[int, float] = {}
 
-    def frac(n):
+    def frac(n: int) -> float:
         if n not in curve:
-            curve[n] = _fraction(data, n, n_trials, gen)
+            curve[n] = _fraction(data, n, n_trials, gen, kappa)
         return curve[n]
 
     lo = 0
@@ -168,7 +221,28 @@ def simulated(manifolds: Any, n_trials: int = 50, rng: Any = None, *, center: bo
     if saturated:
         return SimulatedResult(np.nan, np.nan, np.nan, np.nan, ns, ps, ses, n_trials, True)
     n_c, n_c_se = _probit_crossing(ns, ps * n_trials, n_trials, start=(lo + hi) / 2)
+    if not (np.isfinite(n_c) and np.isfinite(n_c_se) and lo <= n_c <= hi):
+        # the fit left the bracket (too few trials for a smooth curve): interpolate within it instead
+        n_c, n_c_se = _bracket_crossing(lo, hi, curve[lo], curve[hi], n_trials)
     return SimulatedResult(P / n_c, P * n_c_se / n_c**2, float(n_c), n_c_se, ns, ps, ses, n_trials, False)
+
+
+def _rank(points: np.ndarray) -> int:
+    """Numerical rank of the stacked points."""
+    sv = np.linalg.svd(points, compute_uv=False)
+    return int((sv > sv[0] * 1e-10).sum()) if sv[0] > 0 else 0
+
+
+def _bracket_crossing(lo: int, hi: int, p_lo: float, p_hi: float, n_trials: int) -> tuple[float, float]:
+    """Linear interpolation to ``p = 1/2`` between the bracketing evaluations, with the bracket as its error.
+
+    The standard error is the larger of half the bracket and the spread that
+    the binomial errors of the two fractions induce in the crossing.
+    """
+    span = max(p_hi - p_lo, 1.0 / n_trials)
+    n_c = lo + (hi - lo) * min(max((0.5 - p_lo) / span, 0.0), 1.0)
+    se_p = np.sqrt(0.25 / n_trials)
+    return float(n_c), float(max((hi - lo) / 2.0, (hi - lo) * np.sqrt(2.0) * se_p / span))
 
 
 def _probit_crossing(ns: np.ndarray, hits: np.ndarray, n_trials: int, start: float) -> tuple[float, float]:
@@ -181,7 +255,7 @@ def _probit_crossing(ns: np.ndarray, hits: np.ndarray, n_trials: int, start: flo
     """
     misses = n_trials - hits
 
-    def nll(theta):
+    def nll(theta: np.ndarray) -> float:
         z = (ns - theta[0]) / np.exp(theta[1])
         return -float(np.sum(hits * log_ndtr(z) + misses * log_ndtr(-z)))
 

@@ -67,10 +67,15 @@ def train_xor(net: MLP, alpha: float, *, n_train: int = 400, steps: int = 1500, 
     y = np.sign(U[:, 0] * U[:, 1])
     p = {k: np.array(v) for k, v in vars(net).items()}
     g0 = hidden_and_jacobians(net, U)[0] @ net.w3
-    for _ in range(steps):
+    for step in range(steps):  # a fixed number of steps: the cap
         h1 = np.tanh(U @ p["W1"].T + p["b1"])
         h2 = np.tanh(h1 @ p["W2"].T + p["b2"])
         f = alpha * (h2 @ p["w3"] - g0)
+        if not np.isfinite(f).all():  # the NaN check: divergence stops the loop with a reason
+            raise ValueError(
+                f"training diverged at step {step} (the network output is not finite); lower lr={lr!r} "
+                f"or alpha={alpha!r}"
+            )
         # L = mean((f - y)^2) / (2 alpha^2), so dL/dg = (f - y) / (alpha n)
         dg = (f - y) / (alpha * n_train)
         d2 = np.outer(dg, p["w3"]) * (1 - h2**2)

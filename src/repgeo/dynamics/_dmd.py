@@ -146,7 +146,13 @@ def _ridge_solve(Xm: np.ndarray, Xp: np.ndarray, ridge: float) -> np.ndarray:
     """``argmin_B ||Xm B - Xp||^2 + ridge ||B||^2`` by the normal equations (Xm is well conditioned here)."""
     gram = Xm.T @ Xm
     gram[np.diag_indices_from(gram)] += ridge
-    return np.linalg.solve(gram, Xm.T @ Xp)
+    try:
+        return np.linalg.solve(gram, Xm.T @ Xp)
+    except np.linalg.LinAlgError as exc:  # too few independent steps for the chosen rank
+        raise ValueError(
+            f"the one-step regression of the embedded trajectory is singular ({Xm.shape[0]} steps, rank "
+            f"{Xm.shape[1]}): use a lower rank, more time points, or ridge > 0"
+        ) from exc
 
 
 def _check_pairs(n_pairs: int, r: int, ridge: float, name: str) -> None:

@@ -10,8 +10,15 @@ import numpy as np
 
 from .._measure import Measure, MeasureInfo
 from .._registry import register
-from .._linalg import NEAR_IDENTICAL, angular_from_cosine, euclidean_from_cosine
-from .._validation import as_float_array, check_choice, check_in_range, check_matched_rows, non_constant_columns
+from .._linalg import NEAR_IDENTICAL, angular_from_cosine, centre_columns, euclidean_from_cosine
+from .._validation import (
+    as_float_array,
+    check_choice,
+    check_in_range,
+    check_matched_rows,
+    non_constant_columns,
+    norm_in_data_units,
+)
 from .shape import ShapeAlignment, ShapeMetric, _input_eps, _Prepared as _FlatPrepared
 
 __all__ = ["ConvShapeMetric", "ConvShapeAlignment"]
@@ -147,9 +154,7 @@ class ConvShapeMetric(Measure):
         n, h, w, c = X.shape
         flat = X.reshape(n * h * w, c)
         non_constant_columns(flat, name)
-        mean = flat.mean(axis=0)
-        _, e = np.frexp(np.abs(flat - mean).max())
-        Xc = np.ldexp(flat - mean, -int(e))  # exact power-of-two scaling: any data scale stays in range
+        Xc, e, mean = centre_columns(flat)  # centred at unit scale by powers of two: no overflow, any scale
         # The singular values and right vectors of Xc are those of its R factor (Householder QR is
         # backward stable), at half the cost of the SVD of the tall matrix ShapeMetric would take.
         _, s, Vt = np.linalg.svd(np.linalg.qr(Xc, mode="r") if Xc.shape[0] > c else Xc, full_matrices=False)
@@ -158,7 +163,9 @@ class ConvShapeMetric(Measure):
         gains, norm = self._shape.whitening(s, Xc.shape, name)
         to_coords = V * (gains / norm)
         coords = Xc @ to_coords
-        prepared = _FlatPrepared(coords, mean, np.ldexp(to_coords, -int(e)), float(np.ldexp(norm, int(e))))
+        with np.errstate(under="ignore"):
+            to_coords = np.ldexp(to_coords, -int(e))
+        prepared = _FlatPrepared(coords, mean, to_coords, norm_in_data_units(norm, int(e), name, euclidean=self.score == "euclidean"))
         # (h, w//2+1, n, r): one (n x r) matrix per spatial frequency, ready for batched products
         spectrum = np.fft.rfft2(coords.reshape(n, h, w, -1), axes=(1, 2))
         return _ConvPrepared(prepared, (n, h, w), np.ascontiguousarray(spectrum.transpose(1, 2, 0, 3)))

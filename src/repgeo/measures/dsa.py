@@ -42,8 +42,35 @@ class _System:
     inputs: np.ndarray | None = None
 
 
+#: Largest Frobenius bound of the delay-embedded data: its singular values are reported in data units.
+_MAX_NORM = 2.0**1020
+
+
+def _check_magnitude(arr: np.ndarray, name: str, n_delays: int) -> np.ndarray:
+    top = float(np.abs(arr).max())
+    with np.errstate(over="ignore"):
+        bound = top * np.sqrt(float(n_delays) * arr.size)  # >= ||Hankel matrix||_F >= its top singular value
+    if not bound < _MAX_NORM:
+        raise ValueError(
+            f"{name} has entries up to {top:.3g}; its delay embedding's singular values would overflow "
+            f"float64: rescale {name} (the DSA value does not change with the data's scale when ridge=0 "
+            "and no absolute threshold is set)"
+        )
+    return arr
+
+
+def _fit(fit_fn: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    """A DMD fit whose errors name the argument (the building blocks call their input X)."""
+    try:
+        return fit_fn(*args, **kwargs)
+    except ValueError as exc:
+        if str(exc).startswith(name):
+            raise
+        raise ValueError(f"{name}: {exc}") from exc
+
+
 def _trajectory(X: Any, name: str, center: bool, n_delays: int, delay_interval: int) -> np.ndarray:
-    arr = check_trajectory(X, name)
+    arr = _check_magnitude(check_trajectory(X, name), name, n_delays)
     non_constant_columns(arr.reshape(-1, arr.shape[-1]), name)
     check_delays(arr.shape[1], n_delays, delay_interval, name)
     if center:
@@ -223,7 +250,7 @@ class DSA(Measure):
 
     def prepare(self, X: Any, name: str = "X") -> _System:
         arr = _trajectory(X, name, self.center, self.n_delays, self.delay_interval)
-        fit = havok_dmd(arr, self.n_delays, self.delay_interval, rank=self.rank,
+        fit = _fit(havok_dmd, name, arr, self.n_delays, self.delay_interval, rank=self.rank,
                         explained_variance=self.explained_variance, threshold=self.threshold, ridge=self.ridge)
         op = _nonzero(fit.operator, name)
         eig = np.linalg.eigvals(op) if self.score == "wasserstein" else np.empty(0, complex)
@@ -343,7 +370,7 @@ class InputDSA(Measure):
         """Input counts are fixed by ``n_inputs``; systems may differ in everything else."""
 
     def prepare(self, X: Any, name: str = "X") -> _System:
-        arr = check_trajectory(X, name)
+        arr = _check_magnitude(check_trajectory(X, name), name, self.n_delays)
         k = self.n_inputs
         if arr.shape[-1] <= k:
             raise ValueError(
@@ -354,7 +381,7 @@ class InputDSA(Measure):
         inputs = arr[..., -k:]
         if self.center:
             inputs = inputs - inputs.mean(axis=(0, 1))
-        fit = dmdc(states, inputs, self.n_delays, self.delay_interval, rank=self.rank,
+        fit = _fit(dmdc, name, states, inputs, self.n_delays, self.delay_interval, rank=self.rank,
                    input_rank=self.input_rank, ridge=self.ridge)
         op = _nonzero(fit.state_operator, name)
         return _System(op, np.empty(0, complex), fit.input_operator if self.joint else None)

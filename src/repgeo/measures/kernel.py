@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from .._linalg import angular_from_cosine
+from .._linalg import angular_from_cosine, centre_columns
 from .._measure import Measure, MeasureInfo
 from .._registry import register
-from .._validation import check_choice, check_in_range, check_matrix
+from .._validation import check_choice, check_in_range, check_matrix, check_positive_int, non_constant_columns
 
 __all__ = ["LinearCKA", "KernelCKA", "AngularCKA", "hsic_unbiased"]
 
@@ -42,15 +42,41 @@ def hsic_unbiased(tr_kl: np.ndarray, sum_k: np.ndarray, sum_l: np.ndarray, rows_
     return (tr_kl + sum_k * sum_l / ((n - 1) * (n - 2)) - 2.0 * rows_kl / (n - 2)) / (n * (n - 3))
 
 
+_EPS = float(np.finfo(float).eps)
+
+
 def _check_hsic(hsic: str) -> None:
     check_choice(hsic, "hsic", ("biased", "unbiased"))
 
 
-def _self_norm(value: float, name: str) -> float:
-    if not value > 0:
+def _unbiased_rounding(tr_abs: float, sum_k: float, sum_l: float, rows_abs: float, n: int) -> float:
+    """A bound on the rounding error of :func:`hsic_unbiased`: ``n eps`` times the sum of its terms' sizes."""
+    size = (tr_abs + abs(sum_k * sum_l) / ((n - 1) * (n - 2)) + 2.0 * rows_abs / (n - 2)) / (n * (n - 3))
+    return n * _EPS * size
+
+
+def _self_norm(value: float, error: float, name: str, hsic: str) -> float:
+    """``sqrt(value)`` of a self-HSIC that is reliably positive: above 1000 times its rounding error.
+
+    The CKA of two representations is a cosine (Cauchy-Schwarz keeps it in
+    its bounds), but only when both self-HSICs are positive numbers rather
+    than rounding noise around zero: the unbiased estimator of a
+    representation whose variation sits on one or two samples is exactly zero
+    in exact arithmetic, and a normalisation by noise of ``1e-17`` gave
+    values like 2.0.  Such an input raises, as constant input does: a NaN would
+    travel silently into an all-pairs matrix and everything computed from it.
+    """
+    if not value > 1000.0 * error:
+        if hsic == "unbiased":
+            why = (
+                f"{name} has too few distinct samples, or its variation sits on one or two samples "
+                "(the biased estimator, hsic='biased', is defined for such data)"
+            )
+        else:
+            why = f"the kernel is constant over {name} to working precision at this data scale (choose sigma or gamma)"
         raise ValueError(
-            f"{name} has a non-positive HSIC with itself ({value:.3g}); CKA is undefined "
-            "(constant or too few distinct samples)"
+            f"the {hsic} HSIC of {name} with itself is {value:.3g}, which is not reliably positive "
+            f"(within 1000 rounding errors, {1000.0 * error:.2g}, of zero), so CKA cannot be normalised: {why}"
         )
     return float(np.sqrt(value))
 
@@ -77,7 +103,12 @@ class LinearCKA(Measure):
         ``"biased"`` is Gretton's estimator (Kornblith et al. 2019);
         ``"unbiased"`` is Song et al.'s U-statistic HSIC_1, which removes the
         positive bias of CKA between independent data at small ``n`` (values
-        then lie in ``[-1, 1]``; needs ``n >= 4``).
+        then lie in ``[-1, 1]``; needs ``n >= 4``).  The unbiased self-HSIC
+        ``HSIC_1(X, X)`` is zero in exact arithmetic when the variation of
+        ``X`` sits on one or two samples; when it is not reliably positive
+        (within 1000 rounding errors of zero) ``prepare`` raises
+        ``ValueError`` rather than normalise by rounding noise (or return a
+        NaN that would travel silently through an all-pairs matrix).
 
     Notes
     -----
@@ -87,7 +118,9 @@ class LinearCKA(Measure):
 
     The unbiased form replaces each HSIC by :func:`hsic_unbiased`, computed in
     feature space from ``||X^T Y||_F^2`` and the row norms (no ``n x n``
-    matrix is formed).  When ``p > n`` the data are first reduced to ``n``
+    matrix is formed).  It is the inner product of the U-centred Gram
+    matrices (Szekely & Rizzo 2014), so both forms are cosines and lie in
+    their bounds; values are clipped to the bounds against rounding.  When ``p > n`` the data are first reduced to ``n``
     columns with the same Gram matrix.
 
     References
@@ -122,10 +155,9 @@ class LinearCKA(Measure):
 
     def prepare(self, X: Any, name: str = "X") -> _LinearPrepared:
         X = check_matrix(X, name, min_samples=4 if self.hsic == "unbiased" else 3)
-        Xc = X - X.mean(axis=0)
-        top = float(np.abs(Xc).max())
-        if top > 0:  # CKA ignores the scale; unit scale keeps (X^T X)^2 inside float64's range
-            Xc = Xc / top
+        non_constant_columns(X, name)
+        # CKA ignores the scale: centred at unit scale (exact), which keeps (X^T X)^2 inside float64's range
+        Xc, _, _ = centre_columns(X)
         n, p = Xc.shape
         if p > n:  # same Gram matrix, fewer columns
             U, s, _ = np.linalg.svd(Xc, full_matrices=False)
@@ -134,7 +166,11 @@ class LinearCKA(Measure):
         self_cross = np.sum((Xc.T @ Xc) ** 2)
         prepared = _LinearPrepared(Xc, row_sq, 1.0)
         value = self._hsic(prepared, prepared, self_cross)
-        return _LinearPrepared(Xc, row_sq, _self_norm(value, name))
+        error = 0.0  # the biased self-HSIC is a sum of squares: positive is reliable
+        if self.hsic == "unbiased":
+            diag = row_sq @ row_sq
+            error = _unbiased_rounding(self_cross + diag, row_sq.sum(), row_sq.sum(), diag, n)
+        return _LinearPrepared(Xc, row_sq, _self_norm(value, error, name, self.hsic))
 
     def _hsic(self, a: _LinearPrepared, b: _LinearPrepared, cross_sq: Any) -> Any:
         if self.hsic == "biased":
@@ -147,7 +183,8 @@ class LinearCKA(Measure):
 
     def compare(self, a: _LinearPrepared, b: _LinearPrepared) -> float:
         cross_sq = np.sum((a.feats.T @ b.feats) ** 2)
-        return float(self._hsic(a, b, cross_sq) / (a.norm * b.norm))
+        # a cosine (Cauchy-Schwarz): only rounding can leave the bounds, so clip
+        return float(np.clip(self._hsic(a, b, cross_sq) / (a.norm * b.norm), *self.info.bounds))
 
 
 @register("angular_cka")
@@ -220,8 +257,14 @@ class KernelCKA(Measure):
         Multiplies the median-heuristic bandwidth.
     degree, coef0 : polynomial kernel ``(gamma <x, y> + coef0) ** degree``
         on centred features; ``gamma`` defaults to ``1 / n_features``.
-    gamma : float, optional
+        ``degree`` is an integer >= 1.  With ``coef0 >= 0`` the kernel is
+        positive semi-definite and biased CKA lies in ``[0, 1]``; a negative
+        ``coef0`` makes it indefinite and the bounds ``[-1, 1]``.
+    gamma : float > 0, optional
     hsic : {"biased", "unbiased"}, default "biased"
+        As for :class:`LinearCKA`.  A representation whose self-HSIC is not
+        reliably positive (within 1000 rounding errors of zero) raises
+        ``ValueError``.
 
     Notes
     -----
@@ -257,6 +300,10 @@ class KernelCKA(Measure):
         if self.sigma is not None:
             check_in_range(self.sigma, "sigma", 0.0, np.inf, low_open=True, high_open=True)
         check_in_range(self.sigma_scale, "sigma_scale", 0.0, np.inf, low_open=True, high_open=True)
+        check_positive_int(self.degree, "degree")
+        if self.gamma is not None:
+            check_in_range(self.gamma, "gamma", 0.0, np.inf, low_open=True, high_open=True)
+        check_in_range(self.coef0, "coef0", -np.inf, np.inf, low_open=True, high_open=True)
 
     @property
     def info(self) -> MeasureInfo:
@@ -270,50 +317,73 @@ class KernelCKA(Measure):
             symmetric=True,
             invariances=frozenset(inv),
             identity_value=1.0,
-            bounds=(0.0, 1.0) if self.hsic == "biased" else (-1.0, 1.0),
+            # biased CKA of positive semi-definite kernels (RBF; polynomial with coef0 >= 0) is >= 0
+            bounds=(0.0, 1.0) if self.hsic == "biased" and self._psd else (-1.0, 1.0),
             references=(_KORNBLITH,) + ((_SONG,) if self.hsic == "unbiased" else ()),
         )
 
+    @property
+    def _psd(self) -> bool:
+        return self.kernel == "rbf" or self.coef0 >= 0
+
     def gram(self, X: np.ndarray, name: str = "X") -> np.ndarray:
         """The kernel matrix of a validated representation."""
-        from sklearn.metrics.pairwise import polynomial_kernel, rbf_kernel  # sklearn.metrics is slow to import
+        from sklearn.metrics.pairwise import polynomial_kernel  # sklearn.metrics is slow to import
 
+        # centred at unit scale (powers of two, exact): no overflow near the float maximum
+        non_constant_columns(X, name)
+        Xc, e, _ = centre_columns(X)
         if self.kernel == "rbf":
-            # a power-of-two rescaling (exact) keeps pdist finite at any data scale; a fixed
-            # bandwidth is rescaled with the data
-            Xc = X - X.mean(axis=0)
-            _, e = np.frexp(np.abs(Xc).max())
-            X = np.ldexp(Xc, -int(e))
-            sigma = None if self.sigma is None else float(np.ldexp(self.sigma, -int(e)))
-            if sigma is None:
-                from scipy.spatial.distance import pdist  # imported on use: scipy.spatial is slow to import
+            # pdist stays finite at any data scale; a fixed bandwidth is rescaled with the data
+            from scipy.spatial.distance import pdist, squareform  # imported on use: scipy.spatial is slow to import
 
-                dists = pdist(X)
+            if self.sigma is None:
+                dists = pdist(Xc)
                 dists = dists[dists > 0]
                 if dists.size == 0:
                     raise ValueError(f"{name} is constant over samples (all rows identical); the median-heuristic bandwidth is 0")
                 sigma = self.sigma_scale * float(np.median(dists))
-            # exp(-|x - y|^2 / (2 sigma^2)) on X / sigma: no overflow of 1 / sigma^2 at tiny scales
-            return rbf_kernel(X / sigma, gamma=0.5)
-        Xc = X - X.mean(axis=0)
-        K = polynomial_kernel(Xc, degree=self.degree, gamma=self.gamma, coef0=self.coef0)
+            else:
+                with np.errstate(under="ignore", over="ignore"):
+                    sigma = float(np.ldexp(self.sigma, -(e)))
+            if not sigma > 0:
+                raise ValueError(
+                    f"sigma={self.sigma!r} is too small for the spread of {name} (largest centred |entry| "
+                    f"about 2**{e}): every kernel entry off the diagonal underflows"
+                )
+            # exp(-(|x - y| / sigma)^2 / 2) from distances of the unit-scale data: no cancellation
+            # (as in |x|^2 + |y|^2 - 2 <x, y>), and a ratio past float64's range is exp(-inf) = 0
+            with np.errstate(over="ignore", under="ignore"):
+                return np.exp(-0.5 * squareform(pdist(Xc) / sigma) ** 2)
+        with np.errstate(over="ignore", invalid="ignore"):  # this kernel depends on the scale: back to data units
+            Xc = np.ldexp(Xc, e)
+            K = polynomial_kernel(Xc, degree=self.degree, gamma=self.gamma, coef0=self.coef0)
         if not np.isfinite(K).all():
             raise ValueError(
-                f"the polynomial kernel of {name} overflows (largest |entry| {np.abs(Xc).max():.3g}); "
-                "this kernel depends on the data's scale: rescale the data or pass gamma"
+                f"the polynomial kernel of {name} overflows (largest centred |entry| about "
+                f"2**{e}); this kernel depends on the data's scale: rescale the data or pass gamma"
             )
         return K
 
     def prepare(self, X: Any, name: str = "X") -> _GramPrepared:
         X = check_matrix(X, name, min_samples=4 if self.hsic == "unbiased" else 3)
         K = self.gram(X, name)
+        n = K.shape[0]
         if self.hsic == "biased":
+            size = float(np.linalg.norm(K))  # entries of the centred K carry errors of about n eps |K|
             K = K - K.mean(axis=0)
             K = K - K.mean(axis=1, keepdims=True)
         else:
             np.fill_diagonal(K, 0.0)
         prepared = _GramPrepared(K, K.sum(axis=1), float(K.sum()), 1.0)
-        return _GramPrepared(K, prepared.row_sums, prepared.total, _self_norm(self._hsic(prepared, prepared), name))
+        value = self._hsic(prepared, prepared)
+        if self.hsic == "biased":
+            delta = n * _EPS * size  # ||K_c|| to within delta, so ||K_c||^2 to within 2 ||K_c|| delta + delta^2
+            error = 2.0 * np.sqrt(max(value, 0.0)) * delta + delta**2
+        else:
+            rows = prepared.row_sums
+            error = _unbiased_rounding(float(np.sum(K * K)), prepared.total, prepared.total, float(rows @ rows), n)
+        return _GramPrepared(K, prepared.row_sums, prepared.total, _self_norm(value, error, name, self.hsic))
 
     def _hsic(self, a: _GramPrepared, b: _GramPrepared) -> float:
         tr_kl = float(np.sum(a.gram * b.gram))
@@ -322,4 +392,6 @@ class KernelCKA(Measure):
         return float(hsic_unbiased(tr_kl, a.total, b.total, a.row_sums @ b.row_sums, a.gram.shape[0]))
 
     def compare(self, a: _GramPrepared, b: _GramPrepared) -> float:
-        return self._hsic(a, b) / (a.norm * b.norm)
+        # a cosine between centred kernel matrices (Cauchy-Schwarz; non-negative for positive
+        # semi-definite kernels): only rounding can leave the bounds, so clip
+        return float(np.clip(self._hsic(a, b) / (a.norm * b.norm), *self.info.bounds))

@@ -105,6 +105,10 @@ class MSA(Measure):
     input manifold the spectral ratio is identically 0 (a warning says so);
     use ``spd="airm"``, which equals ``|log(g1/g2)|`` there.
 
+    Torch tensors (CPU or CUDA) are computed on with torch on their device,
+    in float64, by the same algorithm and checks: :meth:`prepare` keeps the
+    field there, the value is a float, and :meth:`evaluate` returns tensors.
+
     References
     ----------
     Cayco Gajic & Pellegrino (2026). Geometry-aware similarity metrics for
@@ -156,6 +160,7 @@ class MSA(Measure):
             identity_value=0.0,
             bounds=(0.0, 1.0) if scale_blind else (0.0, np.inf),
             references=(_MSA_REF,),
+            backends=("numpy", "torch"),
         )
 
     def check_compatible(self, arrays: Sequence[Any], names: Sequence[str]) -> None:

@@ -12,11 +12,12 @@ from .._linalg import (
     angular_from_cosine,
     distances_from_residual,
     euclidean_from_cosine,
+    centre_columns,
     frobenius_norm,
 )
 from .._measure import Measure, MeasureInfo
 from .._registry import register
-from .._validation import check_choice, check_matrix, non_constant_columns
+from .._validation import check_choice, check_matrix, non_constant_columns, norm_in_data_units
 from .shape import _WILLIAMS
 
 __all__ = ["PermutationMetric"]
@@ -25,7 +26,7 @@ __all__ = ["PermutationMetric"]
 @dataclass(frozen=True)
 class _Prepared:
     centred: np.ndarray  # (n, p), centred and divided by its Frobenius norm
-    norm: float
+    norm: float  # in the data's units; inf past float64's range (the angular score never uses it)
 
 
 @register("permutation_euclidean", score="euclidean")
@@ -87,10 +88,9 @@ class PermutationMetric(Measure):
     def prepare(self, X: Any, name: str = "X") -> _Prepared:
         X = check_matrix(X, name)
         non_constant_columns(X, name)
-        Xc = X - X.mean(axis=0)
+        Xc, e, _ = centre_columns(X)  # at unit scale (exact): no over- or underflow at any data scale
         norm = frobenius_norm(Xc)
-        Xc = Xc / norm
-        return _Prepared(Xc, norm)
+        return _Prepared(Xc / norm, norm_in_data_units(norm, e, name, euclidean=self.score == "euclidean"))
 
     def compare(self, a: _Prepared, b: _Prepared) -> float:
         from scipy.optimize import linear_sum_assignment  # imported on use: scipy.optimize is slow to import
@@ -103,8 +103,9 @@ class PermutationMetric(Measure):
             A = np.pad(a.centred, ((0, 0), (0, p - a.centred.shape[1])))
             B = np.pad(b.centred, ((0, 0), (0, p - b.centred.shape[1])))
             _, perm = linear_sum_assignment(A.T @ B, maximize=True)
-            angle, euclid = distances_from_residual(A, B[:, perm], a.norm, b.norm)
-            return angle if self.score == "angular" else euclid
+            if self.score == "angular":  # the norms are not needed (and may lie past float64's range)
+                return distances_from_residual(A, B[:, perm], 1.0, 1.0)[0]
+            return distances_from_residual(A, B[:, perm], a.norm, b.norm)[1]
         if self.score == "angular":
             return float(angular_from_cosine(cos))
         return float(euclidean_from_cosine(a.norm, b.norm, cos))

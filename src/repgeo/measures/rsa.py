@@ -9,7 +9,8 @@ import numpy as np
 
 from .._measure import Measure, MeasureInfo
 from .._registry import register
-from .._validation import check_choice, check_matrix
+from .._linalg import centre_columns, to_unit_scale
+from .._validation import check_choice, check_matrix, non_constant_columns
 
 __all__ = ["RSA", "rdm", "RDM_METRICS", "RDM_COMPARISONS"]
 
@@ -161,8 +162,12 @@ class RSA(Measure):
         X = check_matrix(X, name)
         # every comparison ignores the RDM's scale: bring the data near unit scale, so squared
         # distances stay inside float64's range, by a power of two (exact: ties stay ties)
-        _, exponent = np.frexp(np.abs(X).max())
-        vec = rdm(np.ldexp(X, -int(exponent)), self.rdm, condensed=True, name=name)
+        if "translation" in self.info.invariances:  # as for every measure that ignores offsets
+            non_constant_columns(X, name)
+            unit, _, _ = centre_columns(X)  # per-column scaling: a huge constant column costs no digits
+        else:
+            unit, _ = to_unit_scale(X)
+        vec = rdm(unit, self.rdm, condensed=True, name=name)
         if np.ptp(vec) <= 1e-12 * max(float(np.abs(vec).max()), 1e-300):
             raise ValueError(f"the {self.rdm} RDM of {name} is constant; its correlation with another RDM is undefined")
         if self.comparison in ("spearman", "kendall_tau_a"):
@@ -185,4 +190,5 @@ class RSA(Measure):
         from scipy.stats import kendalltau
 
         tau_b = kendalltau(a.vector, b.vector, variant="b").statistic
-        return float(tau_b * np.sqrt((n0 - a.ties) * (n0 - b.ties)) / n0)
+        # |tau_a| <= 1 in exact arithmetic: only rounding can leave the bounds, so clip
+        return float(np.clip(tau_b * np.sqrt((n0 - a.ties) * (n0 - b.ties)) / n0, -1.0, 1.0))

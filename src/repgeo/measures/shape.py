@@ -15,12 +15,13 @@ from .._linalg import (
     distances_from_residual,
     euclidean_from_cosine,
     frobenius_norm,
+    centre_columns,
     nuclear_norms,
     procrustes_align,
 )
 from .._measure import Measure, MeasureInfo
 from .._registry import register
-from .._validation import check_choice, check_in_range, check_matrix, non_constant_columns
+from .._validation import check_choice, check_in_range, check_matrix, non_constant_columns, norm_in_data_units
 from .._warnings import RepresentationWarning
 
 __all__ = ["ShapeMetric", "ShapeAlignment", "CONVENTIONS"]
@@ -35,12 +36,15 @@ class _Prepared:
     coords: np.ndarray  # (n, r): centred, partially whitened data in its own frame, unit norm
     mean: np.ndarray  # (p,): column means
     to_coords: np.ndarray  # (p, r): coords = (X - mean) @ to_coords
-    norm: float  # Frobenius norm of the whitened data before the scaling to unit norm
+    norm: float  # Frobenius norm of the whitened data before the scaling to unit norm (inf past float64's
+    # range, which only the angular score allows: it never uses the norm)
 
 
 def _input_eps(X: Any) -> float:
     """Machine epsilon of the input's own precision (float32 data carry float32 rounding)."""
     dtype = getattr(X, "dtype", None)
+    if "bfloat16" in str(dtype):  # torch's bfloat16 (8 significant bits), unknown to NumPy
+        return 2.0**-7
     try:
         dtype = np.dtype(str(dtype).replace("torch.", "")) if dtype is not None else np.dtype(float)
         return float(np.finfo(dtype).eps) if np.issubdtype(dtype, np.floating) else float(np.finfo(float).eps)
@@ -176,9 +180,19 @@ class ShapeMetric(Measure):
     def prepare(self, X: Any, name: str = "X") -> _Prepared:
         eps = _input_eps(X)
         X = check_matrix(X, name)
-        mean, U, s, V = centred_frame(X, name, eps)
-        gains, norm = self.whitening(s, X.shape, name)
-        return _Prepared(U * (s * gains / norm), mean, V * (gains / norm), norm)
+        # the frame is computed on the centred data brought to unit scale by powers of two (exact),
+        # so nothing over- or underflows at 1e-300 or near the float maximum; s is in those units
+        non_constant_columns(X, name)
+        centred, e, mean = centre_columns(X)
+        _, U, s, V = centred_frame(centred, name, eps)
+        # the repgeo convention's gains are scale-free; netrep's and repsim's need the data's units
+        gains, _ = self.whitening(s if self.convention == "repgeo" else _in_data_units(s, e, name), X.shape, name)
+        spectrum = s * gains  # the whitened spectrum, in units of 2**e
+        norm = frobenius_norm(spectrum)
+        data_norm = norm_in_data_units(norm, e, name, euclidean=self.score == "euclidean")
+        with np.errstate(under="ignore"):
+            to_coords = np.ldexp(V * (gains / norm), -e)
+        return _Prepared(U * (spectrum / norm), mean, to_coords, data_norm)
 
     def whitening(self, s: np.ndarray, shape: tuple, name: str) -> tuple[np.ndarray, float]:
         """Gains for the singular values ``s`` of a centred ``shape`` matrix, and the whitened norm.
@@ -215,8 +229,10 @@ class ShapeMetric(Measure):
             out = euclidean_from_cosine(norm_a, norm_b, nuc)
         for k in np.flatnonzero(nuc > NEAR_IDENTICAL):  # rare: recompute from the aligned residual
             A, BQ = procrustes_align(lefts[k].coords, rights[k].coords)
-            angle, euclid = distances_from_residual(A, BQ, lefts[k].norm, rights[k].norm)
-            out[k] = angle if self.score == "angular" else euclid
+            if self.score == "angular":
+                out[k] = distances_from_residual(A, BQ, 1.0, 1.0)[0]
+            else:
+                out[k] = distances_from_residual(A, BQ, lefts[k].norm, rights[k].norm)[1]
         return out
 
     def fit(self, X: Any, Y: Any) -> "ShapeAlignment":
@@ -256,6 +272,18 @@ class ShapeMetric(Measure):
             map_y=map_y @ Rt.T,
             distance=self.compare(a, b),
         )
+
+
+def _in_data_units(s: np.ndarray, exponent: int, name: str) -> np.ndarray:
+    """Singular values ``s * 2**exponent`` for the scale-dependent conventions; ``ValueError`` past float64."""
+    with np.errstate(over="ignore", under="ignore"):
+        out = np.ldexp(s, exponent)
+    if not (np.isfinite(out).all() and (out > 0).all()):
+        raise ValueError(
+            f"{name}'s covariance spectrum leaves float64's range in data units, which the netrep and "
+            "repsim conventions whiten in; rescale the data or use convention='repgeo' (scale-free)"
+        )
+    return out
 
 
 def _gains(s: np.ndarray, n: int, p: int, alpha: float, ridge: float, convention: str, score: str) -> np.ndarray:

@@ -192,7 +192,11 @@ class _StochasticMeasure(Measure):
     def _distance(self, value: float, e: int) -> float:
         """The distance from the objective in the scaled frame (squared units, or length for energy)."""
         value = max(value, 0.0)
-        return float(np.sqrt(np.ldexp(value, e)) if self._energy else np.ldexp(np.sqrt(value), e))
+        with np.errstate(over="ignore", under="ignore"):
+            out = float(np.sqrt(np.ldexp(value, e)) if self._energy else np.ldexp(np.sqrt(value), e))
+        if not np.isfinite(out):
+            raise ValueError("the distance between X and Y exceeds float64's range; rescale X and Y")
+        return out
 
     def compare(self, a: _Stochastic, b: _Stochastic) -> float:
         a, b, e = _common(a, b)

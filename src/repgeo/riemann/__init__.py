@@ -5,7 +5,10 @@ stimulus, latent) manifold is studied through its Jacobians ``J = df/du`` and
 the pulled-back metric ``G = J^T A J``.  Two representations of the same
 manifold are compared point by point with an SPD distance and averaged
 (:class:`repgeo.MSA`).  ``import repgeo.riemann`` does not import torch; only
-:func:`jacobians` (and :func:`compare_models` with callables) need it.
+:func:`jacobians` (and :func:`compare_models` with callables) need it.  The
+SPD distances and :class:`repgeo.MSA` also take torch tensors, and then
+compute with torch on the tensors' device (CPU or CUDA) by the same
+algorithm, returning tensors there (MSA values are floats).
 
 Examples
 --------

@@ -10,17 +10,23 @@ singular values of ``R1 R2^{-1}``.  Never forming ``J^T J`` or
 ``eps * cond(R1) * cond(R2) = eps * sqrt(kappa1 kappa2)`` instead of
 ``eps * kappa1 * kappa2`` (which is above 1 for two metrics of condition 1e9).
 
-Inputs are validated float64 stacks; no Python loop over points.  A 2 x 2
-closed form replaces LAPACK where its per-matrix overhead dominates.
+Inputs are validated float64 stacks, NumPy arrays or torch tensors (on any
+device): every kernel computes with the namespace of its arguments
+(:mod:`repgeo._backend`), so both libraries run the same algorithm.  No
+Python loop over points.  A 2 x 2 closed form replaces LAPACK where its
+per-matrix overhead dominates.
 """
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
-from .._linalg import blocks
+from .._backend import namespace
 
-EPS = np.finfo(float).eps
+EPS = float(np.finfo(float).eps)
 #: Largest tolerated worst-case relative error of the generalised eigenvalues.
 RESOLUTION = 1e-3
 #: Largest error the fast (``eigvalsh``) tier of :func:`pencil_sv` may add to a pointwise
@@ -28,98 +34,119 @@ RESOLUTION = 1e-3
 #: the SVD tier, so both tiers agree to this tolerance at any conditioning.
 FAST_TOLERANCE = 1e-10
 
+Array = Any  # an ndarray or a torch tensor
 
-def log_det_triangular(R: np.ndarray) -> np.ndarray:
+
+def log_det_triangular(R: Array) -> Array:
     """``log |det R|`` of triangular matrices, batched."""
-    return np.log(np.abs(np.diagonal(R, axis1=1, axis2=2))).sum(axis=-1)
+    xp = namespace(R)
+    return xp.log(xp.abs(xp.diagonal(R))).sum(axis=-1)
 
 
-def normalise(A: np.ndarray, jacobian: bool, amax: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def normalise(A: Array, jacobian: bool, amax: Array | None = None) -> tuple[Array, Array]:
     """``(A / c, log s)`` with ``G / s`` of mean eigenvalue 1 (``G = J^T J`` or ``A``); zero points give ``(0, 0)``.
 
     ``amax``, the largest absolute entry per point, is reused when the caller has it.
     """
-    a = np.abs(A).max(axis=(-2, -1)) if amax is None else amax
-    a = np.where(a > 0, a, 1.0)
+    xp = namespace(A)
+    a = xp.amax(xp.abs(A), axis=(-2, -1)) if amax is None else amax
+    a = xp.where(a > 0, a, 1.0)
     if jacobian:
         An = A / a[:, None, None]
-        t = np.einsum("pia,pia->p", An, An) / A.shape[-1]
-        t = np.where(t > 0, t, 1.0)
-        return An / np.sqrt(t)[:, None, None], 2.0 * np.log(a) + np.log(t)
+        t = xp.einsum("pia,pia->p", An, An) / A.shape[-1]
+        t = xp.where(t > 0, t, 1.0)
+        return An / xp.sqrt(t)[:, None, None], 2.0 * xp.log(a) + xp.log(t)
     # metrics: the trace from the diagonal alone, then one pass over the stack
-    t = (np.diagonal(A, axis1=1, axis2=2) / a[:, None]).sum(axis=-1) / A.shape[-1]
-    t = np.where(t > 0, t, 1.0)
-    return A * (1.0 / (a * t))[:, None, None], np.log(a) + np.log(t)
+    t = (xp.diagonal(A) / a[:, None]).sum(axis=-1) / A.shape[-1]
+    t = xp.where(t > 0, t, 1.0)
+    with xp.errstate(over="ignore", invalid="ignore"):  # the subnormal points are redone below
+        inv = 1.0 / (a * t)
+        out = A * inv[:, None, None]
+    tiny = ~xp.isfinite(inv)  # subnormal matrices: 1 / (a t) overflows, so divide in two steps
+    if bool(tiny.any()):
+        out[tiny] = A[tiny] / a[tiny][:, None, None] / t[tiny][:, None, None]
+    return out, xp.log(a) + xp.log(t)
 
 
-def qr_factor(Jn: np.ndarray, ridge: float) -> np.ndarray:
+def qr_factor(Jn: Array, ridge: float) -> Array:
     """``R`` with ``R^T R = Jn^T Jn + ridge I`` (thin QR; zero rows pad a short ``Jn``)."""
+    xp = namespace(Jn)
     p, m = Jn.shape[1:]
-    blocks = [Jn]
+    parts = [Jn]
     if ridge > 0:
-        blocks.append(np.broadcast_to(np.sqrt(ridge) * np.eye(m), (Jn.shape[0], m, m)))
+        parts.append(xp.broadcast_to(math.sqrt(ridge) * xp.eye(m), (Jn.shape[0], m, m)))
     elif p < m:
-        blocks.append(np.zeros((Jn.shape[0], m - p, m)))
-    return np.linalg.qr(np.concatenate(blocks, axis=1) if len(blocks) > 1 else Jn, mode="r")
+        parts.append(xp.zeros((Jn.shape[0], m - p, m)))
+    return xp.qr_r(xp.concatenate(parts, axis=1) if len(parts) > 1 else Jn)
 
 
-def chol_factor(G: np.ndarray) -> np.ndarray:
-    """Upper ``R`` with ``R^T R = G`` (NaN or ``LinAlgError`` if ``G`` is not positive definite)."""
+def chol_factor(G: Array) -> Array:
+    """Upper ``R`` with ``R^T R = G``.
+
+    Where ``G`` is not positive definite: NaN entries (2 x 2 and torch) or
+    ``numpy.linalg.LinAlgError`` (NumPy raises for the whole stack).
+    """
+    xp = namespace(G)
     if G.shape[-1] == 2:  # closed form: LAPACK's per-matrix overhead dominates at m = 2
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r11 = np.sqrt(G[:, 0, 0])
+        with xp.errstate(invalid="ignore", divide="ignore"):
+            r11 = xp.sqrt(G[:, 0, 0])
             r12 = G[:, 1, 0] / r11  # the lower triangle, as LAPACK reads it
-            r22 = np.sqrt(G[:, 1, 1] - r12 * r12)
-        R = np.zeros_like(G)
+            r22 = xp.sqrt(G[:, 1, 1] - r12 * r12)
+        R = xp.zeros_like(G)
         R[:, 0, 0], R[:, 0, 1], R[:, 1, 1] = r11, r12, r22
         return R
-    return np.linalg.cholesky(G).swapaxes(-1, -2)
+    return xp.cholesky(G).swapaxes(-1, -2)
 
 
-def tri_inv(R: np.ndarray) -> np.ndarray:
+def tri_inv(R: Array) -> Array:
     """Inverse of upper-triangular ``R`` (nonsingular), batched."""
+    xp = namespace(R)
     if R.shape[-1] == 2:
-        W = np.zeros_like(R)
+        W = xp.zeros_like(R)
         W[:, 0, 0], W[:, 1, 1] = 1 / R[:, 0, 0], 1 / R[:, 1, 1]
         W[:, 0, 1] = -R[:, 0, 1] / (R[:, 0, 0] * R[:, 1, 1])
         return W
-    return np.linalg.inv(R)
+    return xp.inv_upper(R)
 
 
-def singular_values(M: np.ndarray) -> np.ndarray:
+def singular_values(M: Array) -> Array:
     """Ascending singular values; for 2 x 2, ``sigma_min = |det| / sigma_max`` (accurate for triangular ``M``)."""
+    xp = namespace(M)
     if M.shape[-1] == 2:
         a, b, c, d = M[:, 0, 0], M[:, 0, 1], M[:, 1, 0], M[:, 1, 1]
-        hi = 0.5 * (np.hypot(a + d, c - b) + np.hypot(a - d, b + c))
-        lo = np.divide(np.abs(a * d - b * c), hi, out=np.zeros_like(hi), where=hi > 0)
-        return np.stack([np.minimum(lo, hi), hi], axis=-1)
-    return np.linalg.svd(M, compute_uv=False)[..., ::-1]
+        hi = 0.5 * (xp.hypot(a + d, c - b) + xp.hypot(a - d, b + c))
+        lo = xp.divide_or(xp.abs(a * d - b * c), hi, 0.0)
+        return xp.stack([xp.minimum(lo, hi), hi], axis=-1)
+    return xp.svdvals_ascending(M)
 
 
-def condition(sv: np.ndarray) -> np.ndarray:
+def condition(sv: Array) -> Array:
     """``sigma_max / sigma_min`` of ascending singular values (inf where singular)."""
-    return np.divide(sv[:, -1], sv[:, 0], out=np.full(sv.shape[0], np.inf), where=sv[:, 0] > 0)
+    xp = namespace(sv)
+    with xp.errstate(over="ignore"):  # a condition number past float64's range is inf
+        return xp.divide_or(sv[:, -1], sv[:, 0], math.inf)
 
 
-def resolvable(cond1: np.ndarray, cond2: np.ndarray, m: int) -> np.ndarray:
+def resolvable(cond1: Array, cond2: Array, m: int) -> Array:
     """Whether the worst-case relative eigenvalue error ``8 m eps cond(R1) cond(R2)`` is below :data:`RESOLUTION`."""
-    with np.errstate(over="ignore", invalid="ignore"):
+    with namespace(cond1).errstate(over="ignore", invalid="ignore"):
         return 8 * m * EPS * cond1 * cond2 <= RESOLUTION
 
 
-def resolvable_pencil(sv: np.ndarray, R2_inv: np.ndarray) -> np.ndarray:
+def resolvable_pencil(sv: Array, R2_inv: Array) -> Array:
     """The same criterion from the pencil itself: ``8 m eps ||R1|| ||R2^{-1}|| / sigma_min(R1 R2^{-1})``.
 
     ``||R1||_F = sqrt(m)`` after normalisation; this bounds the relative error
     of ``sigma_min`` without a singular value decomposition of each factor.
     """
+    xp = namespace(sv)
     m = sv.shape[-1]
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        err = 8 * m * EPS * np.sqrt(m) * np.linalg.norm(R2_inv, axis=(-2, -1)) / sv[:, 0]
+    with xp.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        err = 8 * m * EPS * math.sqrt(m) * xp.matrix_norm(R2_inv) / sv[:, 0]
     return err <= RESOLUTION
 
 
-def pencil_sv(R1: np.ndarray, R2_inv: np.ndarray, kind: str = "eigenvalues") -> np.ndarray:
+def pencil_sv(R1: Array, R2_inv: Array, kind: str = "eigenvalues") -> Array:
     """Ascending singular values of ``M = R1 R2^{-1}``: the square roots of the normalised pencil's eigenvalues.
 
     Two tiers.  The fast tier takes the eigenvalues ``w`` of ``M^T M`` by
@@ -131,21 +158,22 @@ def pencil_sv(R1: np.ndarray, R2_inv: np.ndarray, kind: str = "eigenvalues") -> 
     an SVD (relative error ``~ m eps`` whatever the conditioning).  ``m = 2``
     uses the closed form of :func:`singular_values` throughout.
     """
+    xp = namespace(R1, R2_inv)
     m = R1.shape[-1]
     if m == 2:
         return singular_values(R1 @ R2_inv)
-    sv = np.empty(R1.shape[:2])
-    for sl in blocks(len(R1), m):
+    sv = xp.empty(tuple(R1.shape[:2]))
+    for sl in xp.blocks(len(R1), m):
         M = R1[sl] @ R2_inv[sl]
         w = eigvalsh(M.swapaxes(-1, -2) @ M)
         slow = ~(fast_error(w, kind) <= FAST_TOLERANCE)
-        sv[sl] = np.sqrt(np.clip(w, 0.0, None))
+        sv[sl] = xp.sqrt(xp.clip(w, 0.0, None))
         if slow.any():
             sv[sl][slow] = singular_values(M[slow])
     return sv
 
 
-def fast_error(w: np.ndarray, kind: str) -> np.ndarray:
+def fast_error(w: Array, kind: str) -> Array:
     """Bound on the error that eigenvalues ``w`` of ``M^T M`` from ``eigvalsh`` carry into ``kind``.
 
     With ``e = 8 m eps w_max / w_min`` the bound on the relative error of the
@@ -155,40 +183,44 @@ def fast_error(w: np.ndarray, kind: str) -> np.ndarray:
     by ``e``; ``"eigenvalues"`` asks for relative accuracy ``e`` of each one.
     ``inf`` where ``w_min <= 0``.
     """
+    xp = namespace(w)
     m = w.shape[-1]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        e = np.where(w[:, 0] > 0, 8 * m * EPS * w[:, -1] / w[:, 0], np.inf)
+    with xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        e = xp.where(w[:, 0] > 0, 8 * m * EPS * w[:, -1] / w[:, 0], math.inf)
         if kind == "spectral_ratio":
-            return 0.5 * e * np.sqrt(np.clip(w[:, 0] / w[:, -1], 0.0, None))
-        return np.sqrt(m) * e if kind == "airm" else e
+            return 0.5 * e * xp.sqrt(xp.clip(w[:, 0] / w[:, -1], 0.0, None))
+        return math.sqrt(m) * e if kind == "airm" else e
 
 
-def from_pencil(sv: np.ndarray, dlog: np.ndarray, kind: str) -> np.ndarray:
+def from_pencil(sv: Array, dlog: Array, kind: str) -> Array:
     """Distances that depend only on the generalised eigenvalues ``exp(dlog) sv^2``."""
+    xp = namespace(sv)
     if kind == "spectral_ratio":
         return 1.0 - sv[:, 0] / sv[:, -1]
-    log_lam = dlog[:, None] + 2.0 * np.log(sv)
+    log_lam = dlog[:, None] + 2.0 * xp.log(sv)
     if kind == "airm":
-        return np.linalg.norm(log_lam, axis=-1)
-    return np.abs(log_lam).max(axis=-1)  # thompson
+        return xp.vector_norm(log_lam, axis=-1)
+    return xp.amax(xp.abs(log_lam), axis=-1)  # thompson
 
 
-def log_and_root(R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def log_and_root(R: Array) -> tuple[Array, Array]:
     """``log(R^T R)`` and ``(R^T R)^{1/2}`` from the SVD of ``R`` (no squaring of small singular values)."""
-    _, S, Vt = np.linalg.svd(R)
+    xp = namespace(R)
+    _, S, Vt = xp.svd(R)
     V = Vt.swapaxes(-1, -2)
-    with np.errstate(divide="ignore"):
-        log_s = 2.0 * np.log(S)
+    with xp.errstate(divide="ignore"):
+        log_s = 2.0 * xp.log(S)
     return (V * log_s[:, None, :]) @ Vt, (V * S[:, None, :]) @ Vt
 
 
-def psd_root(Gn: np.ndarray) -> np.ndarray:
+def psd_root(Gn: Array) -> Array:
     """Principal square root of PSD matrices (negative rounding eigenvalues clipped to 0)."""
-    w, V = np.linalg.eigh(Gn)
-    return (V * np.sqrt(np.clip(w, 0.0, None))[:, None, :]) @ V.swapaxes(-1, -2)
+    xp = namespace(Gn)
+    w, V = xp.eigh(Gn)
+    return (V * xp.sqrt(xp.clip(w, 0.0, None))[:, None, :]) @ V.swapaxes(-1, -2)
 
 
-def bures_scaled(N1: np.ndarray, log_s1: np.ndarray, N2: np.ndarray, log_s2: np.ndarray) -> np.ndarray:
+def bures_scaled(N1: Array, log_s1: Array, N2: Array, log_s2: Array) -> Array:
     """Bures-Wasserstein distance between ``s1 N1^2`` and ``s2 N2^2`` (``N`` the normalised roots).
 
     Computed as the Procrustes residual ``min_U ||G1^{1/2} - G2^{1/2} U||_F``
@@ -196,18 +228,32 @@ def bures_scaled(N1: np.ndarray, log_s1: np.ndarray, N2: np.ndarray, log_s2: np.
     loses half the digits near 0.  The common scale is factored out, so
     neither tiny nor huge metrics underflow or overflow.
     """
-    P, _, Vt = np.linalg.svd(N2 @ N1)
+    xp = namespace(N1, N2)
+    P, _, Vt = xp.svd(N2 @ N1)
     h1, h2 = 0.5 * log_s1, 0.5 * log_s2
-    top = np.maximum(h1, h2)
-    D = np.exp(h1 - top)[:, None, None] * N1 - np.exp(h2 - top)[:, None, None] * (N2 @ (P @ Vt))
-    with np.errstate(over="ignore"):
-        return np.exp(top) * np.linalg.norm(D, axis=(-2, -1))
+    top = xp.maximum(h1, h2)
+    D = xp.exp(h1 - top)[:, None, None] * N1 - xp.exp(h2 - top)[:, None, None] * (N2 @ (P @ Vt))
+    with xp.errstate(over="ignore", divide="ignore"):  # inf past float64's range; the callers raise
+        return xp.exp(top + xp.log(xp.matrix_norm(D)))
 
 
-def eigvalsh(S: np.ndarray) -> np.ndarray:
+def check_representable(d: Array, names: str, what: str) -> Array:
+    """``d`` if finite, else a ``ValueError`` naming the first point where ``what`` leaves float64's range."""
+    bad = namespace(d).to_numpy(~namespace(d).isfinite(d))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"the {what} between {names} exceeds float64's range at point {i} ({int(bad.sum())} of "
+            f"{bad.size} points); rescale them"
+        )
+    return d
+
+
+def eigvalsh(S: Array) -> Array:
     """Ascending eigenvalues of a stack of symmetric matrices (closed form for 2 x 2)."""
+    xp = namespace(S)
     if S.shape[-1] == 2:
         mid = 0.5 * (S[:, 0, 0] + S[:, 1, 1])
-        rad = np.hypot(0.5 * (S[:, 0, 0] - S[:, 1, 1]), S[:, 0, 1])
-        return np.stack([mid - rad, mid + rad], axis=-1)
-    return np.linalg.eigvalsh(S)
+        rad = xp.hypot(0.5 * (S[:, 0, 0] - S[:, 1, 1]), S[:, 0, 1])
+        return xp.stack([mid - rad, mid + rad], axis=-1)
+    return xp.eigvalsh(S)

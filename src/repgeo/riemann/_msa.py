@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .._backend import namespace
 from .._validation import as_float_array, as_jacobians, as_metrics, check_choice, check_in_range, check_psd
 from .._warnings import RepresentationWarning
 from . import _kernels as K
@@ -30,6 +33,9 @@ def check_options(spd: str, weighting: str, ridge: float, max_condition: float) 
 @dataclass(frozen=True, eq=False)
 class MetricField:
     """A validated metric-tensor field in square-root form ``G = exp(log_size) R^T R``.
+
+    The arrays are NumPy arrays, or torch tensors on the input's device when
+    the field was prepared from a tensor.
 
     Attributes
     ----------
@@ -63,6 +69,9 @@ class MetricField:
 @dataclass(frozen=True, eq=False)
 class MSAResult:
     """The full result of a metric similarity analysis.
+
+    The array attributes are torch tensors on the inputs' device when the
+    fields were prepared from tensors.
 
     Attributes
     ----------
@@ -108,17 +117,19 @@ def metric_field(
     marked as dropped.  Jacobians are factored by a thin QR (``J^T J`` is never
     formed); metric tensors must be positive semi-definite (``ValueError``
     naming the first indefinite point otherwise) and are Cholesky-factored.
+    A torch tensor ``F`` gives a field of float64 tensors on its device.
     """
+    xp = namespace(F)
     if field == "jacobian":
-        Jn, log_s = K.normalise(as_jacobians(F, name), jacobian=True)
+        Jn, log_s = K.normalise(as_jacobians(F, name, xp=xp), jacobian=True)
         R = K.qr_factor(Jn, ridge)
         sv = K.singular_values(R)
     else:
-        G = as_metrics(F, name, single=False)
+        G = as_metrics(F, name, single=False, xp=xp)
         check_psd(G, name)
         Gn, log_s = K.normalise(G, jacobian=False)
-        Gn = Gn + ridge * np.eye(G.shape[-1]) if ridge > 0 else Gn
-        sv = np.sqrt(np.clip(K.eigvalsh(Gn), 0.0, None))
+        Gn = Gn + ridge * xp.eye(G.shape[-1]) if ridge > 0 else Gn
+        sv = xp.sqrt(xp.clip(K.eigvalsh(Gn), 0.0, None))
     m = sv.shape[-1]
     if m == 1 and spd == "spectral_ratio":
         warnings.warn(
@@ -127,22 +138,34 @@ def metric_field(
             RepresentationWarning,
             stacklevel=4,
         )
-    with np.errstate(over="ignore"):
+    with xp.errstate(over="ignore"):
         ok = (sv[:, 0] > 0) & (sv[:, -1] ** 2 <= max_condition * sv[:, 0] ** 2)
-    eye = np.eye(m)
-    R = np.where(ok[:, None, None], R, eye) if field == "jacobian" else K.chol_factor(np.where(ok[:, None, None], Gn, eye))
+    eye = xp.eye(m)
+    R = xp.where(ok[:, None, None], R, eye) if field == "jacobian" else K.chol_factor(xp.where(ok[:, None, None], Gn, eye))
     if ridge > 0:
-        log_s = log_s + np.log1p(ridge)
-        R = R / np.sqrt(1.0 + ridge)
-    log_s = np.where(ok, log_s, 0.0)
-    log_det_r = np.log(np.abs(np.diagonal(R, axis1=1, axis2=2))).sum(axis=-1)
+        log_s = log_s + math.log1p(ridge)
+        R = R / math.sqrt(1.0 + ridge)
+    log_s = xp.where(ok, log_s, 0.0)
     aux = None
     if spd in ("log_euclidean", "bures"):
         aux = K.log_and_root(R)[0 if spd == "log_euclidean" else 1]
     return MetricField(
-        name, ok, log_s, R, K.tri_inv(R), np.where(ok, K.condition(sv), np.inf),
-        np.where(ok, 0.5 * m * log_s + log_det_r, 0.0), aux,
+        name, ok, log_s, R, K.tri_inv(R), xp.where(ok, K.condition(sv), math.inf),
+        xp.where(ok, 0.5 * m * log_s + K.log_det_triangular(R), 0.0), aux,
     )
+
+
+def _common(a: MetricField, b: MetricField) -> tuple[MetricField, MetricField]:
+    """The two fields in one namespace: a NumPy field joins a torch one on its device."""
+    xp = namespace(a.R, b.R)
+    if xp.is_torch:
+        a, b = (_to(xp, f) if not namespace(f.R).is_torch else f for f in (a, b))
+    return a, b
+
+
+def _to(xp: Any, f: MetricField) -> MetricField:
+    arrays = {k.name: getattr(f, k.name) for k in dataclasses.fields(f) if k.name != "name"}
+    return dataclasses.replace(f, **{k: None if v is None else xp.asarray(v) for k, v in arrays.items()})
 
 
 def _kept(a: MetricField, b: MetricField) -> np.ndarray:
@@ -152,44 +175,47 @@ def _kept(a: MetricField, b: MetricField) -> np.ndarray:
 
 def _pointwise(a: MetricField, b: MetricField, spd: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Pointwise distances at every point, and the pencil's singular values when computed."""
+    xp = namespace(a.R)
     dlog = a.log_size - b.log_size
     if spd == "log_euclidean":
-        return np.linalg.norm(a.aux - b.aux + dlog[:, None, None] * np.eye(a.R.shape[-1]), axis=(-2, -1)), None
+        return xp.matrix_norm(a.aux - b.aux + dlog[:, None, None] * xp.eye(a.R.shape[-1])), None
     if spd == "bures":
-        return K.bures_scaled(a.aux, a.log_size, b.aux, b.log_size), None
+        d = K.bures_scaled(a.aux, a.log_size, b.aux, b.log_size)
+        return K.check_representable(d, f"the metrics of {a.name} and {b.name}", "Bures distance"), None
     sv = K.pencil_sv(a.R, b.R_inv, spd)
     return K.from_pencil(sv, dlog, spd), sv
 
 
-def _weights(a: MetricField, b: MetricField, kept: np.ndarray, weighting: str, given: Any) -> np.ndarray:
+def _weights(a: MetricField, b: MetricField, kept: Any, weighting: str, given: Any) -> Any:
+    xp, n = namespace(kept), kept.shape[0]
     if not kept.any():
         raise ValueError(
-            f"every one of the {kept.size} points has a singular metric or one with condition "
+            f"every one of the {n} points has a singular metric or one with condition "
             f"number above max_condition in {a.name} or {b.name}; nothing is left to compare "
             "(raise ridge or max_condition)"
         )
     if given is not None:
-        w = as_float_array(given, "weights", ndim=1)
-        if w.shape[0] != kept.size or w.min() < 0:
+        w = as_float_array(given, "weights", ndim=1, xp=xp)
+        if w.shape[0] != n or w.min() < 0:
             raise ValueError(
-                f"weights must be {kept.size} non-negative numbers (one per point); got shape "
-                f"{w.shape} with minimum {w.min():.3g}"
+                f"weights must be {n} non-negative numbers (one per point); got shape "
+                f"{tuple(w.shape)} with minimum {float(w.min()):.3g}"
             )
     elif weighting == "uniform":
-        w = np.ones(kept.size)
+        w = xp.ones((n,))
     else:
         logw = a.log_volume if weighting == "volume_x" else 0.5 * (a.log_volume + b.log_volume)
-        w = np.exp(logw - logw[kept].max())
-    w = np.where(kept, w, 0.0)
+        w = xp.exp(xp.where(kept, logw - logw[kept].max(), -math.inf))  # dropped points: weight 0, no overflow
+    w = xp.where(kept, w, 0.0)
     if not w.sum() > 0:
         raise ValueError("weights sum to 0 over the kept points; at least one kept point needs weight > 0")
     return w / w.sum()
 
 
-def _check_dropped(a: MetricField, b: MetricField, kept: np.ndarray, on_ill_conditioned: str, max_condition: float) -> None:
+def _check_dropped(a: MetricField, b: MetricField, kept: Any, on_ill_conditioned: str, max_condition: float) -> None:
     if kept.all():
         return
-    n, k = kept.size, int((~kept).sum())
+    n, k = kept.shape[0], int((~kept).sum())
     pair = int((a.ok & b.ok & ~kept).sum())
     what = (
         f"{k} of {n} points ({k / n:.1%}) must be dropped: {int((~a.ok).sum())} metrics of {a.name} and "
@@ -209,6 +235,7 @@ def compare_fields(
     a: MetricField, b: MetricField, *, spd: str, weighting: str, on_ill_conditioned: str = "raise", max_condition: float = 1e10
 ) -> float:
     """The weighted mean of the pointwise distance (the MSA value); dropping points raises or warns."""
+    a, b = _common(a, b)
     kept = _kept(a, b)
     w = _weights(a, b, kept, weighting, None)
     _check_dropped(a, b, kept, on_ill_conditioned, max_condition)
@@ -218,18 +245,20 @@ def compare_fields(
 
 def evaluate_fields(a: MetricField, b: MetricField, *, spd: str, weighting: str, weights: Any = None) -> MSAResult:
     """The whole :class:`MSAResult` (``weights``, when given, replace ``weighting``); drops are reported."""
+    a, b = _common(a, b)
+    xp = namespace(a.R)
     d, _ = _pointwise(a, b, spd)
     kept = _kept(a, b)
     w = _weights(a, b, kept, weighting, weights)
     mean = float(w[kept] @ d[kept])
-    log_scale = np.where(kept, (a.log_volume - b.log_volume) / a.R.shape[-1], np.nan)
+    log_scale = xp.where(kept, (a.log_volume - b.log_volume) / a.R.shape[-1], math.nan)
     return MSAResult(
         mean=mean,
-        std=float(np.sqrt(w[kept] @ (d[kept] - mean) ** 2)),
-        per_point=np.where(kept, d, np.nan),
+        std=math.sqrt(float(w[kept] @ (d[kept] - mean) ** 2)),
+        per_point=xp.where(kept, d, math.nan),
         weights=w,
         log_scale=log_scale,
-        dropped_fraction=float(1.0 - kept.mean()),
+        dropped_fraction=1.0 - float(kept.sum()) / kept.shape[0],
         spd=spd,
         weighting="given" if weights is not None else weighting,
     )

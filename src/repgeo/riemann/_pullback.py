@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._linalg import to_unit_scale
 from .._validation import as_float_array, as_jacobians, as_metrics, check_psd, check_same_points, check_shape
 
 __all__ = ["pullback_metric", "fisher_softmax", "fisher_gaussian"]
@@ -56,6 +57,10 @@ def pullback_metric(J: Any, ambient: Any = None) -> np.ndarray:
     Js = as_float_array(J, "J", ndim=(2, 3))
     single = Js.ndim == 2
     Js = Js[None] if single else Js
+    # products of the data brought to unit scale by powers of two (exact): no intermediate
+    # overflow or underflow; the result is scaled back if float64 can hold it
+    Js, exponent = to_unit_scale(Js)
+    exponent *= 2
     if ambient is None:
         G = np.einsum("pia,pib->pab", Js, Js, optimize=True)
     else:
@@ -67,9 +72,28 @@ def pullback_metric(J: Any, ambient: Any = None) -> np.ndarray:
                 f"{Js.shape}; got shape {A.shape if A.shape[0] > 1 else A.shape[1:]}"
             )
         check_psd(A, "ambient")
+        A, e_ambient = to_unit_scale(A)
+        exponent += e_ambient
         G = np.einsum("pia,pij,pjb->pab", Js, np.broadcast_to(A, (Js.shape[0], n, n)), Js, optimize=True)
     G = 0.5 * (G + G.swapaxes(-1, -2))
+    G = _scaled_back(G, exponent, "J" if ambient is None else "J and ambient")
     return G[0] if single else G
+
+
+def _scaled_back(G: np.ndarray, exponent: int, names: str) -> np.ndarray:
+    """``G * 2**exponent``, or a ``ValueError`` naming ``names`` when its largest entry leaves float64's normal range."""
+    top = float(np.abs(G).max())
+    if top == 0.0:
+        return G
+    e_top = int(np.frexp(top)[1]) + exponent  # the largest entry is in [2**(e_top - 1), 2**e_top)
+    if e_top > np.finfo(float).maxexp or e_top - 1 < np.finfo(float).minexp:
+        size = f"2**{e_top - 1}, about 1e{int(np.floor((e_top - 1) * np.log10(2.0)))}"
+        raise ValueError(
+            f"the metric pulled back from {names} does not fit in float64: its largest entry is at least "
+            f"{size}; rescale {names} (the spectral ratio and the angles between tangent vectors are scale-free)"
+        )
+    with np.errstate(under="ignore"):  # entries far below the largest may become subnormal: negligible
+        return np.ldexp(G, exponent)
 
 
 def fisher_softmax(logits: Any, J_logits: Any) -> np.ndarray:
@@ -115,9 +139,10 @@ def fisher_softmax(logits: Any, J_logits: Any) -> np.ndarray:
         )
     p = np.exp(z - z.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
+    Js, exponent = to_unit_scale(Js)  # exact; the metric is scaled back at the end
     mean_grad = np.einsum("pc,pca->pa", p, Js)
     g = np.einsum("pc,pca,pcb->pab", p, Js, Js, optimize=True) - mean_grad[:, :, None] * mean_grad[:, None, :]
-    return 0.5 * (g + g.swapaxes(-1, -2))
+    return _scaled_back(0.5 * (g + g.swapaxes(-1, -2)), 2 * exponent, "J_logits")
 
 
 def fisher_gaussian(J_mean: Any, sigma: Any, grad_sigma: Any = None) -> np.ndarray:
@@ -161,9 +186,20 @@ def fisher_gaussian(J_mean: Any, sigma: Any, grad_sigma: Any = None) -> np.ndarr
     s = np.broadcast_to(check_shape(s, "sigma", [(), (1,), (n_points,)], "a scalar or one value per point"), (n_points,))
     if s.min() <= 0:
         raise ValueError(f"sigma must be positive; its smallest value is {s.min():.3g}")
-    g = np.einsum("pia,pib->pab", Js, Js, optimize=True)
+    # J / sigma and grad_sigma / sigma at unit scale (powers of two, exact); the two terms are put
+    # on a common power of two and the sum is scaled back at the end
+    s_unit, e_s = to_unit_scale(s)
+    with np.errstate(under="ignore"):
+        Ju, e_j = to_unit_scale(Js / s_unit[:, None, None])
+    terms = [(np.einsum("pia,pib->pab", Ju, Ju, optimize=True), 2 * e_j)]
     if grad_sigma is not None:
         ds = as_float_array(grad_sigma, "grad_sigma", ndim=2)
         check_same_points(Js.shape, ds.shape, ("J_mean", "grad_sigma"), "the mean and the noise gradients")
-        g = g + 2.0 * n * ds[:, :, None] * ds[:, None, :]
-    return g / (s**2)[:, None, None]
+        with np.errstate(under="ignore"):
+            du, e_d = to_unit_scale(ds / s_unit[:, None])
+        terms.append((2.0 * n * du[:, :, None] * du[:, None, :], 2 * e_d))
+    top = max(e for _, e in terms)
+    with np.errstate(under="ignore"):
+        g = sum(np.ldexp(t, e - top) for t, e in terms)
+    exponent = top - 2 * e_s
+    return _scaled_back(g, exponent, "J_mean and sigma" if grad_sigma is None else "J_mean, sigma and grad_sigma")

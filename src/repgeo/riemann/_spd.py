@@ -2,9 +2,16 @@ r"""Batched distances between symmetric positive-definite (SPD) matrices.
 
 Every function takes two stacks ``(n_points, m, m)`` (or two single ``(m, m)``
 matrices) and returns one distance per point.  The work is done on whole
-stacks by NumPy's batched LAPACK routines (``cholesky``, ``inv``,
-``eigvalsh``, ``eigh``); there is no Python loop over points.  Eigen-work is
-in float64: the spectral ratio is a ratio of extreme eigenvalues.
+stacks by batched LAPACK routines (``cholesky``, ``eigvalsh``, ``svd``,
+``eigh``); there is no Python loop over points.  Eigen-work is in float64:
+the spectral ratio is a ratio of extreme eigenvalues.
+
+Torch tensors are computed on with torch, on their device (CPU or CUDA), by
+the same algorithm (:mod:`repgeo._backend`), and the results are float64
+tensors on that device (0-d for two single matrices); an array or list
+paired with a tensor joins the tensor's device.  NumPy input gives NumPy
+output (a float for two single matrices).  No gradients flow: inputs are
+detached.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._backend import namespace
 from .._validation import as_metrics, check_choice, check_psd
 from . import _kernels as K
 
@@ -32,20 +40,27 @@ SPD_DISTANCES = ("spectral_ratio", "airm", "log_euclidean", "bures", "thompson")
 
 
 def _pair(G1: Any, G2: Any) -> tuple[tuple, tuple, bool]:
-    """Validated stacks, each with its per-point largest entry: ``((G1, amax1), (G2, amax2), single)``."""
+    """Validated stacks, each with its per-point largest entry: ``((G1, amax1), (G2, amax2), single)``.
+
+    Both become tensors on one device if either is a tensor.
+    """
     single = np.ndim(G1) == 2 and np.ndim(G2) == 2
+    xp = namespace(G1, G2)
     # the kernels read the lower triangles only (Cholesky, eigvalsh, eigh): no symmetrised copy
-    A = as_metrics(G1, "G1", with_scale=True, symmetrise=False)
-    B = as_metrics(G2, "G2", with_scale=True, symmetrise=False)
+    A = as_metrics(G1, "G1", with_scale=True, symmetrise=False, xp=xp)
+    B = as_metrics(G2, "G2", with_scale=True, symmetrise=False, xp=xp)
     if A[0].shape != B[0].shape:
         raise ValueError(
-            f"G1 has shape {A[0].shape} but G2 has {B[0].shape}; metric tensors must be paired point by point"
+            f"G1 has shape {tuple(A[0].shape)} but G2 has {tuple(B[0].shape)}; metric tensors must be paired point by point"
         )
     return A, B, single
 
 
-def _out(values: np.ndarray, single: bool) -> np.ndarray | float:
-    return float(values[0]) if single else values
+def _out(values: Any, single: bool) -> Any:
+    """Per-point values, or the one value of two single matrices (a float; a 0-d tensor for torch)."""
+    if not single:
+        return values
+    return values[0] if namespace(values).is_torch else float(values[0])
 
 
 def _factor(G: np.ndarray, amax: np.ndarray, name: str, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -53,16 +68,18 @@ def _factor(G: np.ndarray, amax: np.ndarray, name: str, offset: int = 0) -> tupl
 
     ``offset`` is the index of ``G[0]`` in the caller's stack (errors name the caller's point).
     """
+    xp = namespace(G)
     Gn, log_s = K.normalise(G, jacobian=False, amax=amax)
     try:
         R = K.chol_factor(Gn)
-        failed = ~np.isfinite(R).all(axis=(-2, -1)) | ~(np.abs(np.diagonal(R, axis1=1, axis2=2)) > 0).all(axis=-1)
+        failed = ~xp.isfinite(R).all(axis=(-2, -1)) | ~(xp.abs(xp.diagonal(R)) > 0).all(axis=-1)
     except np.linalg.LinAlgError:  # numpy raises for the whole stack: find the failing points one by one
         failed = np.array([not _cholesky_ok(g) for g in Gn])
     if failed.any():
         check_psd(G, name, definite=True, offset=offset)  # indefinite: a specific message
+        failed = xp.to_numpy(failed)
         i = int(np.flatnonzero(failed)[0])
-        w = np.linalg.eigvalsh(Gn[i])
+        w = np.linalg.eigvalsh(xp.to_numpy(Gn[i]))
         raise ValueError(
             f"{name} must be positive definite; at point {offset + i} it is singular to working precision "
             f"(eigenvalues {w[0]:.3g} to {w[-1]:.3g} after scaling to mean 1; rank-deficient "
@@ -86,16 +103,17 @@ def _pencil(A: tuple, B: tuple, kind: str) -> tuple[np.ndarray, np.ndarray, np.n
     intermediate stays in cache; errors name the point in the whole stack.
     """
     (G1, a1), (G2, a2) = A, B
+    xp = namespace(G1)
     n, m = G1.shape[:2]
-    sv, dlog, dlogdet = np.empty((n, m)), np.empty(n), np.empty(n)
-    for sl in K.blocks(n, m):
+    sv, dlog, dlogdet = xp.empty((n, m)), xp.empty((n,)), xp.empty((n,))
+    for sl in xp.blocks(n, m):
         (ls1, R1), (ls2, R2) = _factor(G1[sl], a1[sl], "G1", sl.start), _factor(G2[sl], a2[sl], "G2", sl.start)
         R2_inv = K.tri_inv(R2)
         sv[sl] = K.pencil_sv(R1, R2_inv, kind)
         ok = K.resolvable_pencil(sv[sl], R2_inv)
         if not ok.all():
-            i = int(np.flatnonzero(~ok)[0])
-            lo, hi = sv[sl.start + i, 0] ** 2, sv[sl.start + i, -1] ** 2
+            i = int(np.flatnonzero(~xp.to_numpy(ok))[0])
+            lo, hi = float(sv[sl.start + i, 0]) ** 2, float(sv[sl.start + i, -1]) ** 2
             raise ValueError(
                 f"G1 and G2 are too ill-conditioned at point {sl.start + i} (generalised eigenvalues "
                 f"{lo:.3g} to {hi:.3g} after scaling) to resolve in float64; regularise them"
@@ -119,11 +137,12 @@ def generalized_eigvalsh(G1: Any, G2: Any) -> np.ndarray:
 
     Parameters
     ----------
-    G1, G2 : array_like of shape (n_points, m, m) or (m, m)
+    G1, G2 : array_like or tensor of shape (n_points, m, m) or (m, m)
 
     Returns
     -------
     ndarray of shape (n_points, m) or (m,)
+        A float64 tensor on the input's device for torch input.
 
     Examples
     --------
@@ -133,13 +152,14 @@ def generalized_eigvalsh(G1: Any, G2: Any) -> np.ndarray:
     """
     A, B, single = _pair(G1, G2)
     sv, dlog, _ = _pencil(A, B, "eigenvalues")
-    with np.errstate(over="ignore"):
-        lam = np.exp(dlog)[:, None] * sv**2
+    xp = namespace(sv)
+    with xp.errstate(over="ignore"):
+        lam = xp.exp(dlog)[:, None] * sv**2
     return lam[0] if single else lam
 
 
 def _eigen_distance(kind: str) -> Callable[[Any, Any], Any]:
-    def distance(G1: Any, G2: Any) -> np.ndarray | float:
+    def distance(G1: Any, G2: Any) -> Any:
         A, B, single = _pair(G1, G2)
         sv, dlog, _ = _pencil(A, B, kind)
         return _out(K.from_pencil(sv, dlog, kind), single)
@@ -152,18 +172,20 @@ _airm = _eigen_distance("airm")
 _thompson = _eigen_distance("thompson")
 
 
-def spectral_ratio(G1: Any, G2: Any) -> np.ndarray | float:
+def spectral_ratio(G1: Any, G2: Any) -> Any:
     r"""Spectral-ratio distance ``d_SR = 1 - sqrt(lambda_min / lambda_max)``.
 
     Parameters
     ----------
-    G1, G2 : array_like of shape (n_points, m, m) or (m, m)
+    G1, G2 : array_like or tensor of shape (n_points, m, m) or (m, m)
         Positive-definite metric tensors, paired point by point.
 
     Returns
     -------
     ndarray of shape (n_points,), or float for single matrices
-        Values in ``[0, 1)``.
+        Values in ``[0, 1)``.  For torch input, a float64 tensor on the
+        input's device (0-d for single matrices); the same holds for every
+        function of this module.
 
     Notes
     -----
@@ -199,7 +221,7 @@ def spectral_ratio(G1: Any, G2: Any) -> np.ndarray | float:
     return _spectral_ratio(G1, G2)
 
 
-def airm(G1: Any, G2: Any) -> np.ndarray | float:
+def airm(G1: Any, G2: Any) -> Any:
     r"""Affine-invariant Riemannian distance ``||log(G2^{-1/2} G1 G2^{-1/2})||_F``.
 
     Notes
@@ -222,7 +244,7 @@ def airm(G1: Any, G2: Any) -> np.ndarray | float:
     return _airm(G1, G2)
 
 
-def thompson(G1: Any, G2: Any) -> np.ndarray | float:
+def thompson(G1: Any, G2: Any) -> Any:
     r"""Thompson's part metric ``max_i |log lambda_i|`` of the generalised eigenvalues.
 
     Examples
@@ -234,7 +256,7 @@ def thompson(G1: Any, G2: Any) -> np.ndarray | float:
     return _thompson(G1, G2)
 
 
-def log_euclidean(G1: Any, G2: Any) -> np.ndarray | float:
+def log_euclidean(G1: Any, G2: Any) -> Any:
     r"""Log-Euclidean distance ``||log G1 - log G2||_F`` (matrix logarithms).
 
     References
@@ -249,12 +271,13 @@ def log_euclidean(G1: Any, G2: Any) -> np.ndarray | float:
     1.732051
     """
     A, B, single = _pair(G1, G2)
+    xp = namespace(A[0])
     (ls1, R1), (ls2, R2) = _factor(*A, "G1"), _factor(*B, "G2")
-    diff = K.log_and_root(R1)[0] - K.log_and_root(R2)[0] + (ls1 - ls2)[:, None, None] * np.eye(R1.shape[-1])
-    return _out(np.linalg.norm(diff, axis=(-2, -1)), single)
+    diff = K.log_and_root(R1)[0] - K.log_and_root(R2)[0] + (ls1 - ls2)[:, None, None] * xp.eye(R1.shape[-1])
+    return _out(xp.matrix_norm(diff), single)
 
 
-def bures(G1: Any, G2: Any) -> np.ndarray | float:
+def bures(G1: Any, G2: Any) -> Any:
     r"""Bures-Wasserstein distance; accepts positive semi-definite matrices.
 
     Notes
@@ -279,7 +302,8 @@ def bures(G1: Any, G2: Any) -> np.ndarray | float:
     (A, amax1), (B, amax2), single = _pair(G1, G2)
     check_psd(A, "G1"), check_psd(B, "G2")
     (A, ls1), (B, ls2) = K.normalise(A, jacobian=False, amax=amax1), K.normalise(B, jacobian=False, amax=amax2)
-    return _out(K.bures_scaled(K.psd_root(A), ls1, K.psd_root(B), ls2), single)
+    d = K.bures_scaled(K.psd_root(A), ls1, K.psd_root(B), ls2)
+    return _out(K.check_representable(d, "G1 and G2", "Bures distance"), single)
 
 
 _DISPATCH = {
@@ -291,7 +315,7 @@ _DISPATCH = {
 }
 
 
-def spd_distance(G1: Any, G2: Any, kind: str = "spectral_ratio") -> np.ndarray | float:
+def spd_distance(G1: Any, G2: Any, kind: str = "spectral_ratio") -> Any:
     """One of :data:`SPD_DISTANCES`, chosen by name, between paired metric tensors.
 
     Examples

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import namespace
 from ._spd import _out, _pair, _pencil
 
 __all__ = ["AIRMSplit", "airm_split"]
@@ -17,7 +18,8 @@ class AIRMSplit:
     """The affine-invariant distance split into a scale part and a shape part.
 
     Each attribute is an ndarray of shape ``(n_points,)`` for stacks, or a
-    float for two single matrices (like every other SPD function).
+    float for two single matrices (like every other SPD function; tensors on
+    the input's device for torch input).
 
     Attributes
     ----------
@@ -58,9 +60,10 @@ def airm_split(G1: Any, G2: Any) -> AIRMSplit:
     """
     A, B, single = _pair(G1, G2)
     sv, dlog, dlogdet = _pencil(A, B, "airm")
+    xp = namespace(sv)
     m = sv.shape[-1]
     mean = dlog + 2.0 * dlogdet / m
-    two_log_sv = 2.0 * np.log(sv)
-    shape = np.linalg.norm(two_log_sv - two_log_sv.mean(axis=-1, keepdims=True), axis=-1)
-    distance = np.linalg.norm(dlog[:, None] + two_log_sv, axis=-1)
+    two_log_sv = 2.0 * xp.log(sv)
+    shape = xp.vector_norm(two_log_sv - two_log_sv.mean(axis=-1, keepdims=True), axis=-1)
+    distance = xp.vector_norm(dlog[:, None] + two_log_sv, axis=-1)
     return AIRMSplit(_out(0.5 * mean, single), _out(shape, single), _out(distance, single))

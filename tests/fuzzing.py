@@ -1,0 +1,275 @@
+"""Hostile inputs and a hang-proof caller, shared by the fuzz tests.
+
+An input is described by a small frozen :class:`Spec` (shape, content, scale,
+dtype, non-finite entries, seed) that hypothesis draws and shrinks; ``build``
+turns it into the array.  A failing example therefore prints as a one-line
+recipe that rebuilds the exact input.
+
+Calls run in a worker process (:class:`Guard`): a call that does not return
+within the time limit is a hang, the worker is killed and restarted, and the
+test fails with the input that hung.  Inside the worker RuntimeWarnings
+(overflow, invalid value, division by zero, SciPy's degenerate-data
+warnings) are errors, so a silent overflow fails too.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import strategies as st
+
+# ----------------------------------------------------------------------------- input specifications
+
+#: float64 is drawn most often: the other dtypes test conversion, float64 tests the numerics.
+DTYPES = ("float64",) * 6 + ("float32", "float16", "int64", "int8", "uint8", "bool", "complex128", "object", "str")
+#: Degenerate and hostile content next to plain random numbers.
+CONTENTS = (
+    "normal",
+    "normal",
+    "normal",
+    "constant",
+    "zero",
+    "duplicated_rows",
+    "rank1",
+    "integer",
+    "offset",  # a large common offset (X + 1e16 keeps only the rounding of the variation)
+    "huge_column",  # one column at +-(near) the float maximum
+    "tiny_column",  # one column near the smallest normal number
+    "sparse",
+    "one_hot",
+)
+NONFINITE = (None,) * 6 + ("nan", "inf", "-inf")
+SCALES = (0.0, 0.0, -300.0, 300.0, -160.0, 160.0, 308.0, -307.0, 16.0)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A recipe for one array: ``build(Spec(...))`` rebuilds it exactly."""
+
+    shape: tuple
+    content: str = "normal"
+    log10_scale: float = 0.0
+    dtype: str = "float64"
+    nonfinite: str | None = None
+    seed: int = 0
+
+
+def build(spec: Spec) -> np.ndarray:
+    """The array described by ``spec`` (values drawn from ``spec.seed``)."""
+    rng = np.random.default_rng(spec.seed)
+    shape = spec.shape
+    X = rng.standard_normal(shape)
+    if X.ndim >= 2 and X.size:
+        n, p = X.shape[0], X.shape[-1]
+        if spec.content == "constant":
+            X = np.full(shape, rng.standard_normal())
+        elif spec.content == "zero":
+            X = np.zeros(shape)
+        elif spec.content == "duplicated_rows":
+            X[1::2] = X[0]
+        elif spec.content == "rank1":
+            X = np.multiply.outer(rng.standard_normal(n), rng.standard_normal(shape[1:]))
+        elif spec.content == "integer":
+            X = np.round(3 * X)
+        elif spec.content == "offset":
+            X = X + 1e16
+        elif spec.content == "sparse":
+            X = X * (rng.random(shape) < 0.2)
+        elif spec.content == "one_hot":
+            X = np.zeros(shape)
+            X.reshape(n, -1)[np.arange(n), rng.integers(0, X[0].size, n)] = 1.0
+        elif spec.content in ("huge_column", "tiny_column"):
+            edge = np.finfo(float).max if spec.content == "huge_column" else np.finfo(float).tiny
+            X[..., int(rng.integers(p))] = edge * np.sign(rng.standard_normal(shape[:-1]) + 1e-300)
+    scale = 10.0 ** spec.log10_scale
+    if spec.content not in ("huge_column", "tiny_column"):
+        with np.errstate(over="ignore"):
+            X = X * scale
+    X = X.astype(float)
+    if spec.nonfinite is not None and X.size:
+        X.flat[int(rng.integers(X.size))] = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}[spec.nonfinite]
+    return _as_dtype(X, spec.dtype, rng)
+
+
+def _as_dtype(X: np.ndarray, dtype: str, rng: np.random.Generator) -> np.ndarray:
+    if dtype == "float64":
+        return X
+    if dtype in ("float32", "float16"):
+        with np.errstate(over="ignore"):
+            return X.astype(dtype)  # out-of-range values become inf, as they would for a user
+    if dtype in ("int64", "int8", "uint8"):
+        info = np.iinfo(dtype)
+        finite = np.nan_to_num(X, nan=0.0, posinf=0.0, neginf=0.0)
+        low, high = max(info.min, -(2**53)), min(info.max, 2**53)  # exactly representable as floats
+        return np.clip(np.round(finite), low, high).astype(dtype)
+    if dtype == "bool":
+        return X > 0
+    if dtype == "complex128":
+        return X + 1j * rng.standard_normal(X.shape)
+    if dtype == "object":
+        return X.astype(object)
+    return X.astype(str)
+
+
+def specs(shapes: st.SearchStrategy) -> st.SearchStrategy:
+    """Specs with the given shape strategy and every kind of hostile content."""
+    return st.builds(
+        Spec,
+        shape=shapes,
+        content=st.sampled_from(CONTENTS),
+        log10_scale=st.one_of(st.sampled_from(SCALES), st.floats(-300, 300)),
+        dtype=st.sampled_from(DTYPES),
+        nonfinite=st.sampled_from(NONFINITE),
+        seed=st.integers(0, 2**32 - 1),
+    )
+
+
+def sizes(low: int, high: int, edge: int = 0) -> st.SearchStrategy:
+    """An integer in ``[low, high]``, sometimes one of the edge values ``0, 1, 2``."""
+    return st.one_of(st.integers(low, high), st.integers(low, high), st.integers(edge, 2))
+
+
+#: Matrix inputs ``(n, p)``: mostly enough samples, sometimes too few, sometimes the wrong ndim.
+matrix_shapes = st.one_of(
+    st.tuples(sizes(3, 12), sizes(1, 6)),
+    st.tuples(sizes(3, 12), sizes(1, 6)),
+    st.tuples(sizes(3, 12), sizes(1, 6)),
+    st.tuples(sizes(1, 6)),
+    st.tuples(sizes(1, 4), sizes(1, 4), sizes(1, 3)),
+)
+#: Jacobian inputs ``(n_points, n_features, m)``.
+jacobian_shapes = st.one_of(
+    st.tuples(sizes(1, 8), sizes(1, 5), sizes(1, 3)),
+    st.tuples(sizes(1, 8), sizes(1, 5), sizes(1, 3)),
+    st.tuples(sizes(1, 6), sizes(1, 4)),
+)
+def layout_shapes(ndims: tuple) -> st.SearchStrategy:
+    """Shapes for any input layout: mostly an allowed number of axes, sometimes one more or one fewer."""
+    wrong = sorted({d for n in ndims for d in (n - 1, n + 1) if d >= 1} - set(ndims))
+    def of(ndim: int) -> st.SearchStrategy:
+        return st.tuples(*[sizes(2, 8) if axis == 0 else sizes(1, 6) for axis in range(ndim)])
+    allowed = [of(n) for n in ndims] * 3
+    return st.one_of(*allowed, *[of(n) for n in wrong])
+
+
+#: Stacks of square matrices ``(n_points, m, m)``, sometimes non-square or one matrix.
+spd_shapes = st.one_of(
+    st.integers(1, 6).flatmap(lambda m: st.tuples(sizes(1, 6), st.just(m), st.just(m))),
+    st.integers(1, 6).flatmap(lambda m: st.tuples(sizes(1, 6), st.just(m), st.just(m))),
+    st.integers(1, 4).flatmap(lambda m: st.tuples(st.just(m), st.just(m))),
+    st.tuples(sizes(1, 4), sizes(1, 4), sizes(1, 4)),
+)
+
+
+@st.composite
+def related_pair(draw, shapes: st.SearchStrategy, feature_axis: int = -1):
+    """Two specs: independent, or the second derived from the first (same shape, often same content)."""
+    a = draw(specs(shapes))
+    how = draw(st.sampled_from(["independent", "same", "same", "rescaled", "same_shape", "other_width"]))
+    if how == "independent":
+        return a, draw(specs(shapes))
+    if how == "same":
+        return a, a
+    if how == "rescaled":
+        return a, Spec(a.shape, a.content, draw(st.one_of(st.sampled_from(SCALES), st.floats(-300, 300))), a.dtype, None, a.seed)
+    if how == "same_shape":
+        return a, draw(specs(st.just(a.shape)))
+    shape = list(a.shape)
+    if -len(shape) <= feature_axis < len(shape):
+        shape[feature_axis] = draw(sizes(1, 6))
+    return a, draw(specs(st.just(tuple(shape))))
+
+
+def spd_stack(spec: Spec) -> np.ndarray:
+    """An input for the SPD distances: ``A A^T`` (positive definite) for float contents, else as built."""
+    A = build(spec)
+    if A.dtype == np.float64 and A.ndim >= 2 and A.shape[-1] == A.shape[-2] and spec.content in ("normal", "rank1", "integer"):
+        with np.errstate(over="ignore", invalid="ignore"):
+            A = A @ np.swapaxes(A, -1, -2)
+    return A
+
+
+# ----------------------------------------------------------------------------- hang-proof calls
+
+
+class Hang(AssertionError):
+    """A call did not return within the time limit."""
+
+
+@dataclass(frozen=True)
+class Raised:
+    """An exception raised in the worker: its class name, base class names and message."""
+
+    name: str
+    bases: tuple
+    message: str
+
+    def is_a(self, *names: str) -> bool:
+        return any(n in self.bases for n in names)
+
+
+def _serve(conn, strict: bool) -> None:  # pragma: no cover - runs in the worker process
+    # strict: silent overflow/invalid values fail; otherwise a warning passes as it would for a user
+    warnings.simplefilter("error" if strict else "ignore", RuntimeWarning)
+    warnings.simplefilter("ignore", UserWarning)  # documented degeneracy warnings are allowed
+    from threadpoolctl import threadpool_limits  # one BLAS thread, as in the test process
+
+    threadpool_limits(1)
+    while True:
+        msg = conn.recv()
+        if msg is None:
+            return
+        fn, args = msg
+        try:
+            conn.send(("ok", fn(*args)))
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            conn.send(("raised", Raised(type(exc).__name__, tuple(c.__name__ for c in type(exc).__mro__), str(exc))))
+
+
+class Guard:
+    """Runs calls in a worker process with a time limit per call.
+
+    ``strict`` turns RuntimeWarnings into errors in the worker (the fuzz tests);
+    without it a call runs as in a user's session, where a warning does not stop it.
+    """
+
+    def __init__(self, timeout: float = 20.0, strict: bool = True) -> None:
+        self.timeout = timeout
+        self.strict = strict
+        self._ctx = multiprocessing.get_context("spawn")
+        self._start()
+
+    def _start(self) -> None:
+        self._conn, child = self._ctx.Pipe()
+        self._proc = self._ctx.Process(target=_serve, args=(child, self.strict), daemon=True)
+        self._proc.start()
+        child.close()
+
+    def call(self, fn, *args):
+        """``fn(*args)`` in the worker: its value, or a :class:`Raised`; :class:`Hang` after the time limit."""
+        self._conn.send((fn, args))
+        if not self._conn.poll(self.timeout):
+            self._proc.kill()
+            self._proc.join()
+            self._start()
+            raise Hang(f"no answer within {self.timeout} s")
+        try:
+            kind, out = self._conn.recv()
+        except EOFError:  # the worker died (a crash in compiled code)
+            code = self._proc.exitcode
+            self._proc.join()
+            self._start()
+            raise AssertionError(f"the worker process crashed (exit code {code})") from None
+        return out
+
+    def close(self) -> None:
+        try:
+            self._conn.send(None)
+        except OSError:
+            pass
+        self._proc.join(5)
+        if self._proc.is_alive():
+            self._proc.kill()
