@@ -234,8 +234,7 @@ def test_gradient_and_hessian_match_finite_differences():
     A, B = rng.standard_normal((2, n, n))
     P, Q = rng.standard_normal((2, n, 2))
     C = haar(n, rng)
-    U, Dw = preconditioner(B)
-    tasks = Tasks(A[None], B[None], P[None], Q[None], U[None], Dw[None])
+    tasks = Tasks(A[None], B[None], P[None], Q[None], np.zeros(1, int), (preconditioner(B),))
     g, cache = tasks.local(C[None])
     g = g[0]
 
@@ -253,6 +252,10 @@ def test_gradient_and_hessian_match_finite_differences():
     mixed = (f(h, h) - f(h, -h) - f(-h, h) + f(-h, -h)) / (4 * h * h)
     assert mixed == pytest.approx(np.vdot(D, hess(W)), rel=1e-5)
     assert np.vdot(D, hess(W)) == pytest.approx(np.vdot(W, hess(D)), rel=1e-12)
+    # the preconditioner is symmetric positive definite on skew matrices
+    op = tasks.ops[0]
+    np.testing.assert_allclose(op, op.T, atol=1e-12)
+    assert np.linalg.eigvalsh(op).min() > 0
 
 
 @pytest.mark.parametrize("n", [2, 3, 6, 12])

@@ -228,40 +228,53 @@ def attractor_network(kind: str = "ring", *, n_neurons: int = 30, n_trials: int 
 @dataclass(frozen=True, eq=False)
 class FlipFlop:
     """A flip-flop RNN's activity: ``states`` (n_trials, n_time, n_neurons), ``inputs`` and target ``outputs``
-    (n_trials, n_time, n_bits)."""
+    (n_trials, n_time, n_bits), and the linear ``readout`` (n_neurons, n_bits) of each bit's population."""
 
     states: np.ndarray
     inputs: np.ndarray
     outputs: np.ndarray
+    readout: np.ndarray
 
 
-def flip_flop_rnn(n_bits: int = 3, *, n_neurons: int = 20, n_trials: int = 10, n_time: int = 200,
-                  pulse_prob: float = 0.05, gain: float = 2.0, noise: float = 0.01, rng: Any = None) -> FlipFlop:
-    """A hand-built flip-flop network: each bit is a bistable mode of a tanh RNN.
+def flip_flop_rnn(n_bits: int = 3, *, n_neurons: int = 24, n_trials: int = 10, n_time: int = 200,
+                  pulse_prob: float = 0.05, gain: float = 2.0, noise: float = 0.02, rng: Any = None) -> FlipFlop:
+    """A hand-built flip-flop network: each bit is held by a bistable population of a tanh RNN.
 
-    ``h_{t+1} = tanh(W h_t + U u_t) + noise``, with ``W = gain U U^T`` for
-    orthonormal ``U`` (n_neurons x n_bits): with ``gain > 1`` each bit's mode
-    has two stable states, and input pulses ``u = +-3`` set it.  The target
-    output of each bit is the sign of its last pulse.
+    The neurons form ``n_bits`` groups; inside a group every neuron excites
+    every other (``W = gain / size`` per pair, none across groups), so with
+    ``gain > 1`` a group's mean activity ``m`` follows ``m <- tanh(gain m + u)``
+    and has two stable states, ``+-0.96`` at ``gain = 2``.  Input pulses
+    ``u = +-3`` drive a whole group and set its bit:
+    ``h_{t+1} = tanh(W h_t + G u_t) + noise``.  The recorded activity is
+    ``h`` seen through a random rotation of the neurons (any population
+    code), the target output of each bit the sign of its last pulse.
 
     Examples
     --------
     >>> ff = flip_flop_rnn(rng=0)
     >>> ff.states.shape, ff.inputs.shape
-    ((10, 200, 20), (10, 200, 3))
+    ((10, 200, 24), (10, 200, 3))
+    >>> held = np.sign(ff.states[:, 1:] @ ff.readout)   # the bits the network holds one step later
+    >>> bool((held == ff.outputs[:, :-1]).mean() > 0.99)
+    True
     """
     gen = check_rng(rng)
     n_bits = check_positive_int(n_bits, "n_bits")
     K, T = check_positive_int(n_trials, "n_trials"), check_positive_int(n_time, "n_time")
-    U = np.linalg.qr(gen.standard_normal((check_positive_int(n_neurons, "n_neurons"), n_bits)))[0]
+    n = check_positive_int(n_neurons, "n_neurons", minimum=n_bits)
+    group = np.arange(n) * n_bits // n  # neuron -> bit
+    G = (group[:, None] == np.arange(n_bits)[None, :]).astype(float)  # (n, n_bits) membership
+    W = gain * (G / G.sum(axis=0)) @ G.T  # within-group excitation, rows summing to gain
+    rotation = np.linalg.qr(gen.standard_normal((n, n)))[0]
     pulses = (gen.random((K, T, n_bits)) < pulse_prob) * gen.choice([-3.0, 3.0], (K, T, n_bits))
-    h = (gen.choice([-1.0, 1.0], (K, n_bits)) * 0.9) @ U.T
-    H = np.empty((K, T, U.shape[0]))
+    bits = gen.choice([-1.0, 1.0], (K, n_bits))
+    h = 0.96 * bits @ G.T
+    H = np.empty((K, T, n))
     out = np.empty((K, T, n_bits))
-    last = np.sign(h @ U)
     for t in range(T):
         H[:, t] = h
-        last = np.where(pulses[:, t] != 0, np.sign(pulses[:, t]), last)
-        out[:, t] = last
-        h = np.tanh(gain * (h @ U) @ U.T + pulses[:, t] @ U.T) + noise * gen.standard_normal(h.shape)
-    return FlipFlop(H, pulses, out)
+        bits = np.where(pulses[:, t] != 0, np.sign(pulses[:, t]), bits)
+        out[:, t] = bits
+        h = np.tanh(h @ W.T + pulses[:, t] @ G.T) + noise * gen.standard_normal(h.shape)
+    readout = rotation.T @ (G / G.sum(axis=0))  # rotated activity -> group means
+    return FlipFlop(H @ rotation, pulses, out, readout)

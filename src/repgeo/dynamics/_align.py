@@ -231,14 +231,13 @@ def _multistart(A0, B0, P, Q, starts, scale, tol, max_iter):
     ``_REFINED`` of them.
     """
     K = len(starts)
-    (UA, DA), (UB, DB) = preconditioner(A0), preconditioner(B0)
     tasks = Tasks(
         A=np.stack([A0] * K + [B0] * K),
         B=np.stack([B0] * K + [A0] * K),
         P=None if P is None else np.stack([P] * K + [Q] * K),
         Q=None if Q is None else np.stack([Q] * K + [P] * K),
-        U=np.stack([UB] * K + [UA] * K),
-        D=np.stack([DB] * K + [DA] * K),
+        which=np.repeat([0, 1], K),
+        ops=(preconditioner(B0), preconditioner(A0)),
     )
     C0 = np.stack(list(starts) + [C.T for C in starts])
     C, f, _, _ = solve(tasks, C0, scale, _SCREEN_TOL, max_iter)

@@ -14,6 +14,7 @@ with the preconditioned truncated CG of Steihaug and Toint).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy.linalg import schur
@@ -32,8 +33,8 @@ def _dot(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
 @dataclass
 class Tasks:
     """Stacked per-task data: ``A, B`` (and ``P, Q``) define
-    ``phi(C) = 1/2 ||A - C B C^T||^2 + 1/2 ||P - C Q||^2``; ``U, D`` the preconditioner
-    (see :func:`preconditioner`).
+    ``phi(C) = 1/2 ||A - C B C^T||^2 + 1/2 ||P - C Q||^2``; task ``k`` is
+    preconditioned by ``ops[which[k]]`` (see :func:`preconditioner`).
 
     ``phi`` is evaluated as a residual, not as ``const - <A, C B C^T>``, so that
     its changes keep their relative precision when the distance is near zero.
@@ -43,12 +44,12 @@ class Tasks:
     B: np.ndarray
     P: np.ndarray | None
     Q: np.ndarray | None
-    U: np.ndarray
-    D: np.ndarray
+    which: np.ndarray
+    ops: tuple
 
     def take(self, idx: np.ndarray) -> "Tasks":
         inputs = (None, None) if self.P is None else (self.P[idx], self.Q[idx])
-        return Tasks(self.A[idx], self.B[idx], *inputs, self.U[idx], self.D[idx])
+        return Tasks(self.A[idx], self.B[idx], *inputs, self.which[idx], self.ops)
 
     def value(self, C: np.ndarray) -> np.ndarray:
         R = self.A - C @ self.B @ _t(C)
@@ -81,34 +82,58 @@ def _hess(tasks: Tasks, cache, W: np.ndarray) -> np.ndarray:
     return 0.25 * (X - _t(X))
 
 
+@lru_cache(maxsize=64)
+def _upper(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.triu_indices(n, 1)
+
+
 def _precondition(tasks: Tasks, R: np.ndarray) -> np.ndarray:
-    U = tasks.U
-    Uh = _t(U).conj()
-    Y = (U @ ((Uh @ R @ U) / tasks.D) @ Uh).real
-    return 0.5 * (Y - _t(Y))
+    iu = _upper(R.shape[-1])
+    v = R[:, iu[0], iu[1]]
+    w = np.empty_like(v)
+    for k, op in enumerate(tasks.ops):
+        sel = tasks.which == k
+        if sel.any():
+            w[sel] = v[sel] @ op
+    out = np.zeros_like(R)
+    out[:, iu[0], iu[1]] = w
+    out[:, iu[1], iu[0]] = -w
+    return out
 
 
-def preconditioner(B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(U, D)`` of the approximate inverse Hessian ``W -> U ((U^* W U) / D) U^*``.
+def preconditioner(B: np.ndarray) -> np.ndarray:
+    """The approximate inverse Hessian ``W -> Re U ((U^* W U) / D) U^*`` as a matrix on the upper
+    triangles of skew matrices.
 
     Near a good alignment ``M ~ B`` and the Hessian is close to
     ``W -> ad_B^* ad_B W``, whose diagonal in the complex Schur basis ``U`` of
-    ``B`` is ``|t_i - t_j|^2``.  The weights are shifted by 1% of their
+    ``B`` is ``|t_i - t_j|^2 = D_ij``.  The weights are shifted by 1% of their
     largest value (repeated eigenvalues give flat directions) and normalised
     to mean one.  The map is symmetric positive definite on skew matrices and
-    moves with ``B``'s coordinates.
+    moves with ``B``'s coordinates.  Formed once as an ``n(n-1)/2`` square
+    matrix (columns: its action on the basis ``e_a e_b^T - e_b e_a^T``), it
+    costs one small matrix product per use instead of four complex ones.
     """
     T, U = schur(B.astype(complex), output="complex")
     t = np.diag(T)
     D = np.abs(t[:, None] - t[None, :]) ** 2
     top = float(D.max())
-    D = D + (1e-2 * top if top > 0 else 1.0)
-    return U, D / D.mean()
+    D = (D + (1e-2 * top if top > 0 else 1.0)) / np.mean(D + (1e-2 * top if top > 0 else 1.0))
+    a, b = _upper(len(B))
+    Uh = U.conj().T
+    X = Uh[:, a].T[:, :, None] * U[b, :][:, None, :] - Uh[:, b].T[:, :, None] * U[a, :][:, None, :]  # U^* E U
+    Y = (U @ (X / D) @ Uh).real
+    return Y[:, a, b]
 
 
 def _truncated_cg(tasks: Tasks, cache, g: np.ndarray, radius: np.ndarray, max_inner: int):
-    """Steihaug-Toint truncated CG, batched: ``min <g, e> + 1/2 <e, H e>`` in each preconditioned ball."""
-    K = len(g)
+    """Steihaug-Toint truncated CG, batched: ``min <g, e> + 1/2 <e, H e>`` in each preconditioned ball.
+
+    The state of the tasks still iterating is kept compact: it is gathered
+    again only when some of them finish, not at every iteration.
+    """
+    eta_out, h_eta_out = np.zeros_like(g), np.zeros_like(g)
+    ids = np.arange(len(g))
     eta, h_eta = np.zeros_like(g), np.zeros_like(g)
     r = g.copy()
     z = _precondition(tasks, r)
@@ -116,50 +141,43 @@ def _truncated_cg(tasks: Tasks, cache, g: np.ndarray, radius: np.ndarray, max_in
     rz = _dot(r, z)
     g_norm = np.sqrt(_dot(g, g))
     target = g_norm * np.minimum(np.sqrt(g_norm), 0.1)  # superlinear inner stop (theta = 0.5, kappa = 0.1)
-    e_pe, e_pd, d_pd = np.zeros(K), np.zeros(K), rz.copy()
-    live = np.ones(K, bool)
+    rad2 = radius**2
+    e_pe, e_pd, d_pd = np.zeros(len(g)), np.zeros(len(g)), rz.copy()
     for _ in range(max_inner):
-        idx = np.flatnonzero(live)
-        if idx.size == 0:
-            break
-        sub = tasks.take(idx) if idx.size < K else tasks
-        sub_cache = tuple(c[idx] for c in cache) if idx.size < K else cache
-        di = d[idx]
-        hd = _hess(sub, sub_cache, di)
-        dhd = _dot(di, hd)
+        hd = _hess(tasks, cache, d)
+        dhd = _dot(d, hd)
         curved = dhd > 0
-        alpha = rz[idx] / np.where(curved, dhd, 1.0) * curved  # 0 where there is no positive curvature
-        e_pe_new = e_pe[idx] + 2.0 * alpha * e_pd[idx] + alpha * alpha * d_pd[idx]
-        out = ~curved | (e_pe_new >= radius[idx] ** 2)
-        if out.any():  # to the boundary along d
-            o = idx[out]
-            tau = (-e_pd[o] + np.sqrt(e_pd[o] ** 2 + d_pd[o] * (radius[o] ** 2 - e_pe[o]))) / d_pd[o]
-            eta[o] += tau[:, None, None] * d[o]
-            h_eta[o] += tau[:, None, None] * hd[out]
-            live[o] = False
-        inside = ~out
-        if not inside.any():
-            continue
-        i = idx[inside]
-        a = alpha[inside][:, None, None]
-        eta[i] += a * d[i]
-        h_eta[i] += a * hd[inside]
-        r[i] += a * hd[inside]
-        small = np.sqrt(_dot(r[i], r[i])) <= target[i]
-        live[i[small]] = False
-        go = i[~small]
-        if go.size == 0:
-            continue
-        z_go = _precondition(tasks.take(go), r[go])
-        rz_new = _dot(r[go], z_go)
-        beta = rz_new / rz[go]
-        al = alpha[inside][~small]
-        e_pd[go] = beta * (e_pd[go] + al * d_pd[go])
-        d_pd[go] = rz_new + beta * beta * d_pd[go]
-        e_pe[go] = e_pe_new[inside][~small]
-        rz[go] = rz_new
-        d[go] = -z_go + beta[:, None, None] * d[go]
-    return eta, h_eta
+        alpha = rz / np.where(curved, dhd, 1.0) * curved  # 0 where there is no positive curvature
+        e_pe_new = e_pe + 2.0 * alpha * e_pd + alpha * alpha * d_pd
+        out = ~curved | (e_pe_new >= rad2)
+        step = np.where(out, 0.0, alpha)[:, None, None]
+        eta = eta + step * d
+        h_eta = h_eta + step * hd
+        r = r + step * hd
+        finished = out | (np.sqrt(_dot(r, r)) <= target)
+        if out.any():  # to the boundary along d (from the point before this step)
+            tau = (-e_pd[out] + np.sqrt(e_pd[out] ** 2 + d_pd[out] * (rad2[out] - e_pe[out]))) / d_pd[out]
+            eta[out] += tau[:, None, None] * d[out]
+            h_eta[out] += tau[:, None, None] * hd[out]
+        if finished.any():
+            eta_out[ids[finished]] = eta[finished]
+            h_eta_out[ids[finished]] = h_eta[finished]
+            keep = ~finished
+            if not keep.any():
+                return eta_out, h_eta_out
+            ids, tasks, cache = ids[keep], tasks.take(keep), tuple(c[keep] for c in cache)
+            eta, h_eta, r, d, hd = eta[keep], h_eta[keep], r[keep], d[keep], hd[keep]
+            rz, alpha, e_pe_new, e_pd, d_pd = rz[keep], alpha[keep], e_pe_new[keep], e_pd[keep], d_pd[keep]
+            target, rad2 = target[keep], rad2[keep]
+        z = _precondition(tasks, r)
+        rz_new = _dot(r, z)
+        beta = rz_new / rz
+        e_pd = beta * (e_pd + alpha * d_pd)
+        d_pd = rz_new + beta * beta * d_pd
+        e_pe, rz = e_pe_new, rz_new
+        d = -z + beta[:, None, None] * d
+    eta_out[ids], h_eta_out[ids] = eta, h_eta
+    return eta_out, h_eta_out
 
 
 def _cayley(W: np.ndarray) -> np.ndarray:
@@ -177,49 +195,45 @@ def solve(tasks: Tasks, C: np.ndarray, scale: float, tol: float, max_iter: int):
     iterations.  A non-finite objective raises ``FloatingPointError``.
     """
     K, n, _ = C.shape
-    C = C.copy()
     max_inner = max(1, n * (n - 1) // 2)
     radius_max = np.pi
-    radius = np.full(K, radius_max / 8)
-    f = tasks.value(C)
-    g_rel = np.full(K, np.inf)
-    converged = np.zeros(K, bool)
-    active = np.ones(K, bool)
+    C_out, f_out = C.copy(), tasks.value(C)
+    g_out, conv_out = np.full(K, np.inf), np.zeros(K, bool)
+    # compact state of the tasks still running, gathered again only when some stop
+    ids, C, f, radius = np.arange(K), C_out.copy(), f_out.copy(), np.full(K, radius_max / 8)
     for _ in range(max_iter):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        sub = tasks.take(idx)
-        g, cache = sub.local(C[idx])
-        g_rel[idx] = np.sqrt(_dot(g, g)) / scale
-        if not np.all(np.isfinite(g_rel[idx])):
+        g, cache = tasks.local(C)
+        g_rel = np.sqrt(_dot(g, g)) / scale
+        if not np.all(np.isfinite(g_rel)):
             raise FloatingPointError("align_vector_fields: the gradient is not finite; the inputs are ill-scaled")
-        done = g_rel[idx] <= tol
-        converged[idx[done]] = True
-        active[idx[done]] = False
-        if done.all():
-            continue
-        left = ~done
-        idx, g = idx[left], g[left]
-        sub, cache = sub.take(np.flatnonzero(left)), tuple(c[left] for c in cache)
-        eta, h_eta = _truncated_cg(sub, cache, g, radius[idx], max_inner)
+        g_out[ids] = g_rel
+        converged = g_rel <= tol
+        eta, h_eta = np.zeros_like(g), np.zeros_like(g)
+        running = ~converged
+        if running.any():
+            sub = tasks if running.all() else tasks.take(running)
+            sub_cache = cache if running.all() else tuple(c[running] for c in cache)
+            eta[running], h_eta[running] = _truncated_cg(sub, sub_cache, g[running], radius[running], max_inner)
         model = -(_dot(g, eta) + 0.5 * _dot(eta, h_eta))
-        done = model <= 1e-15 * f[idx]
-        converged[idx[done]] = True
-        active[idx[done]] = False
-        keep = ~done
-        if not keep.any():
-            continue
-        i = idx[keep]
-        C_new = C[i] @ _cayley(eta[keep])
-        f_new = sub.take(np.flatnonzero(keep)).value(C_new)
-        if not np.all(np.isfinite(f_new)):
-            raise FloatingPointError("align_vector_fields: the objective is not finite; the inputs are ill-scaled")
-        rho = (f[i] - f_new) / model[keep]
-        radius[i] = np.where(rho < 0.25, 0.25 * radius[i], np.where(rho > 0.75, np.minimum(2 * radius[i], radius_max),
-                                                                      radius[i]))
-        accept = rho > 0.1
-        C[i[accept]] = C_new[accept]
-        f[i[accept]] = f_new[accept]
-        active[i[radius[i] < 1e-14]] = False
-    return C, f, g_rel, converged
+        converged |= model <= 1e-15 * f  # no decrease left at double precision
+        stepping = ~converged
+        if stepping.any():
+            C_new = C[stepping] @ _cayley(eta[stepping])
+            f_new = (tasks if stepping.all() else tasks.take(stepping)).value(C_new)
+            if not np.all(np.isfinite(f_new)):
+                raise FloatingPointError("align_vector_fields: the objective is not finite; the inputs are ill-scaled")
+            rho = (f[stepping] - f_new) / model[stepping]
+            rad = radius[stepping]
+            radius[stepping] = np.where(rho < 0.25, 0.25 * rad, np.where(rho > 0.75, np.minimum(2 * rad, radius_max), rad))
+            accept = np.flatnonzero(stepping)[rho > 0.1]
+            C[accept] = C_new[rho > 0.1]
+            f[accept] = f_new[rho > 0.1]
+        stop = converged | (radius < 1e-14)
+        C_out[ids], f_out[ids] = C, f
+        conv_out[ids] = converged
+        if stop.all():
+            break
+        if stop.any():
+            keep = ~stop
+            ids, C, f, radius, tasks = ids[keep], C[keep], f[keep], radius[keep], tasks.take(keep)
+    return C_out, f_out, g_out, conv_out
