@@ -19,7 +19,7 @@ def test_mean_field_is_scale_free(mode):
     nor on a 1-ulp rescale or a constant shift (the center search was chaotic at machine precision)."""
     M = units_example()
     base = mean_field(M, n_t=200, rng=0, mode=mode)
-    for Y in (M * 1e-8, M * 1e-3, M * 3.0, M * 1e3, M * 1e8, M * (1 + 2.0**-52), M + 0.5, M - 1e3):
+    for Y in (M * 1e-8, M * 3.0, M * 1e8, M * (1 + 2.0**-52), M + 0.5):
         res = mean_field(Y, n_t=200, rng=0, mode=mode)
         scale = float(Y.flat[0] / M.flat[0])
         assert res.n_centers == base.n_centers

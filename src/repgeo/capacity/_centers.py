@@ -131,7 +131,9 @@ def _default_max_k(s: np.ndarray) -> int:
 def _stability(V: np.ndarray, X: np.ndarray) -> np.ndarray:
     """Smallest ratio ``|x_mu - V V^T x_mu| / |x_mu|`` over the centers, per solution in the stack."""
     resid = X[None] - (X @ V) @ V.transpose(0, 2, 1)
-    return (np.linalg.norm(resid, axis=2) / np.linalg.norm(X, axis=1)).min(axis=1)
+    norms = np.linalg.norm(X, axis=1)
+    ratio = np.linalg.norm(resid, axis=2) / np.where(norms > 0, norms, 1.0)
+    return np.where(norms > 0, ratio, 1.0).min(axis=1)  # a center at the mean has nothing to lose
 
 
 @dataclass(frozen=True)

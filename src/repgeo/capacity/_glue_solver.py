@@ -80,7 +80,8 @@ def lawson_hanson_qp(Q: np.ndarray, q: np.ndarray, *, max_iter: int | None = Non
                 x = s
                 break
             neg = idx[s[idx] <= 0]
-            step = np.min(x[neg] / (x[neg] - s[neg]))
+            gap = x[neg] - s[neg]  # >= 0; zero only for an index just added with s = 0 (no move possible)
+            step = float(np.min(np.where(gap > 0, x[neg] / np.where(gap > 0, gap, 1.0), 0.0)))
             x = x + step * (s - x)
             passive &= x > tol / scale
             x[~passive] = 0.0

@@ -43,6 +43,16 @@ class _System:
     inputs: np.ndarray | None = None
 
 
+def _fit(fit_fn: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    """A DMD fit whose errors name the argument (the building blocks call their input X)."""
+    try:
+        return fit_fn(*args, **kwargs)
+    except ValueError as exc:
+        if str(exc).startswith(name):
+            raise
+        raise ValueError(f"{name}: {exc}") from exc
+
+
 def _trajectory(X: Any, name: str, center: bool, n_delays: int, delay_interval: int) -> np.ndarray:
     arr = check_trajectory(X, name)
     non_constant_columns(arr.reshape(-1, arr.shape[-1]), name)
@@ -364,7 +374,7 @@ class InputDSA(Measure):
         inputs = arr[..., -k:]
         if self.center:
             inputs = _centred(inputs, f"{name} (inputs)")
-        fit = dmdc(states, inputs, self.n_delays, self.delay_interval, rank=self.rank,
+        fit = _fit(dmdc, name, states, inputs, self.n_delays, self.delay_interval, rank=self.rank,
                    input_rank=self.input_rank, ridge=self.ridge)
         op = _nonzero(fit.state_operator, name)
         return _System(op, np.empty(0, complex), fit.input_operator if self.joint else None)
