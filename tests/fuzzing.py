@@ -114,15 +114,22 @@ def _as_dtype(X: np.ndarray, dtype: str, rng: np.random.Generator) -> np.ndarray
     return X.astype(str)
 
 
-def specs(shapes: st.SearchStrategy) -> st.SearchStrategy:
-    """Specs with the given shape strategy and every kind of hostile content."""
+#: Numeric inputs: valid dtypes and finite entries, so that the numerics are reached (every hostile
+#: scale and content still applies); about half of all draws.
+NUMERIC_DTYPES = ("float64",) * 4 + ("float32", "int64")
+NUMERIC_CONTENTS = tuple(c for c in CONTENTS if c not in ("constant", "zero")) + ("normal",) * 3
+
+
+def specs(shapes: st.SearchStrategy, numeric: bool = False) -> st.SearchStrategy:
+    """Specs with the given shape strategy: every kind of hostile input, or (``numeric``) inputs
+    that pass validation as far as dtype, finiteness and variation go."""
     return st.builds(
         Spec,
         shape=shapes,
-        content=st.sampled_from(CONTENTS),
+        content=st.sampled_from(NUMERIC_CONTENTS if numeric else CONTENTS),
         log10_scale=st.one_of(st.sampled_from(SCALES), st.floats(-300, 300)),
-        dtype=st.sampled_from(DTYPES),
-        nonfinite=st.sampled_from(NONFINITE),
+        dtype=st.sampled_from(NUMERIC_DTYPES if numeric else DTYPES),
+        nonfinite=st.just(None) if numeric else st.sampled_from(NONFINITE),
         seed=st.integers(0, 2**32 - 1),
     )
 
@@ -146,14 +153,24 @@ jacobian_shapes = st.one_of(
     st.tuples(sizes(1, 8), sizes(1, 5), sizes(1, 3)),
     st.tuples(sizes(1, 6), sizes(1, 4)),
 )
-def layout_shapes(ndims: tuple) -> st.SearchStrategy:
-    """Shapes for any input layout: mostly an allowed number of axes, sometimes one more or one fewer."""
+def layout_shapes(ndims: tuple, valid: bool = False) -> st.SearchStrategy:
+    """Shapes for any input layout: mostly an allowed number of axes, sometimes one more or one
+    fewer; ``valid``: allowed numbers of axes and no edge sizes."""
     wrong = sorted({d for n in ndims for d in (n - 1, n + 1) if d >= 1} - set(ndims))
-    def of(ndim: int) -> st.SearchStrategy:
-        return st.tuples(*[sizes(2, 8) if axis == 0 else sizes(1, 6) for axis in range(ndim)])
-    allowed = [of(n) for n in ndims] * 3
-    return st.one_of(*allowed, *[of(n) for n in wrong])
 
+    def of(ndim: int) -> st.SearchStrategy:
+        if valid:
+            return st.tuples(*[st.integers(3, 8) if axis == 0 else st.integers(1, 6) for axis in range(ndim)])
+        return st.tuples(*[sizes(2, 8) if axis == 0 else sizes(1, 6) for axis in range(ndim)])
+
+    allowed = [of(n) for n in ndims] * 3
+    return st.one_of(*allowed) if valid else st.one_of(*allowed, *[of(n) for n in wrong])
+
+
+#: Shapes that pass the shape checks, for the numeric half of the draws.
+matrix_valid_shapes = st.tuples(st.integers(3, 12), st.integers(1, 6))
+jacobian_valid_shapes = st.tuples(st.integers(1, 8), st.integers(1, 5), st.integers(1, 3))
+spd_valid_shapes = st.integers(1, 6).flatmap(lambda m: st.tuples(st.integers(1, 6), st.just(m), st.just(m)))
 
 #: Stacks of square matrices ``(n_points, m, m)``, sometimes non-square or one matrix.
 spd_shapes = st.one_of(
@@ -165,22 +182,26 @@ spd_shapes = st.one_of(
 
 
 @st.composite
-def related_pair(draw, shapes: st.SearchStrategy, feature_axis: int = -1):
-    """Two specs: independent, or the second derived from the first (same shape, often same content)."""
-    a = draw(specs(shapes))
+def related_pair(draw, shapes: st.SearchStrategy, feature_axis: int = -1, valid_shapes: st.SearchStrategy | None = None):
+    """Two specs, both numeric (valid shapes and dtypes, finite) or both anything: independent, or the
+    second derived from the first (the same, a rescaled copy, the same shape, another width)."""
+    numeric = draw(st.booleans())
+    if numeric and valid_shapes is not None:
+        shapes = valid_shapes
+    a = draw(specs(shapes, numeric))
     how = draw(st.sampled_from(["independent", "same", "same", "rescaled", "same_shape", "other_width"]))
     if how == "independent":
-        return a, draw(specs(shapes))
+        return a, draw(specs(shapes, numeric))
     if how == "same":
         return a, a
     if how == "rescaled":
         return a, Spec(a.shape, a.content, draw(st.one_of(st.sampled_from(SCALES), st.floats(-300, 300))), a.dtype, None, a.seed)
     if how == "same_shape":
-        return a, draw(specs(st.just(a.shape)))
+        return a, draw(specs(st.just(a.shape), numeric))
     shape = list(a.shape)
     if -len(shape) <= feature_axis < len(shape):
         shape[feature_axis] = draw(sizes(1, 6))
-    return a, draw(specs(st.just(tuple(shape))))
+    return a, draw(specs(st.just(tuple(shape)), numeric))
 
 
 def spd_stack(spec: Spec) -> np.ndarray:
