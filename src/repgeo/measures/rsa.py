@@ -183,6 +183,19 @@ class RSA(Measure):
             vec = vec - vec.mean()
         return _Prepared(vec / np.linalg.norm(vec), 0.0)
 
+    def compare_block(self, lefts: list[_Prepared], rights: list[_Prepared]) -> np.ndarray:
+        """Similarities of every pair ``(lefts[i], rights[j])`` as a ``(len(lefts), len(rights))`` array.
+
+        Pearson, Spearman and cosine comparisons are inner products of the
+        prepared (ranked, centred, unit) RDM vectors: one GEMM over the stacked
+        vectors.  Kendall's tau goes pair by pair.
+        """
+        if self.comparison == "kendall_tau_a":
+            return np.array([[self.compare(a, b) for b in rights] for a in lefts]).reshape(len(lefts), len(rights))
+        A = np.stack([a.vector for a in lefts])
+        B = np.stack([b.vector for b in rights])
+        return np.clip(A @ B.T, -1.0, 1.0)
+
     def compare(self, a: _Prepared, b: _Prepared) -> float:
         if self.comparison != "kendall_tau_a":
             return float(np.clip(a.vector @ b.vector, -1.0, 1.0))

@@ -18,6 +18,8 @@ from .._linalg import (
     centre_columns,
     nuclear_norms,
     procrustes_align,
+    block_views,
+    cross_products,
 )
 from .._measure import Measure, MeasureInfo
 from .._registry import register
@@ -35,7 +37,7 @@ _WILLIAMS = "Williams, Kunz, Kornblith & Linderman (2021). Generalized shape met
 class _Prepared:
     coords: np.ndarray  # (n, r): centred, partially whitened data in its own frame, unit norm
     mean: np.ndarray  # (p,): column means
-    to_coords: np.ndarray  # (p, r): coords = (X - mean) @ to_coords
+    to_coords: np.ndarray | float  # (p, r): coords = (X - mean) @ to_coords; a float c means c * identity
     norm: float  # Frobenius norm of the whitened data before the scaling to unit norm (inf past float64's
     # range, which only the angular score allows: it never uses the norm)
 
@@ -184,6 +186,14 @@ class ShapeMetric(Measure):
         # so nothing over- or underflows at 1e-300 or near the float maximum; s is in those units
         non_constant_columns(X, name)
         centred, e, mean = centre_columns(X)
+        if self.alpha == 1.0 and X.shape[1] <= X.shape[0]:
+            # Procrustes needs no frame: ||A^T B||_* is the same for the centred data as for U S
+            # (they differ by an orthogonal V), so the thin SVD is skipped; see the preparation rule
+            norm = frobenius_norm(centred)
+            data_norm = norm_in_data_units(norm, e, name, euclidean=self.score == "euclidean")
+            with np.errstate(under="ignore", over="ignore"):
+                scale = float(np.ldexp(1.0 / norm, -e))
+            return _Prepared(centred / norm, mean, scale, data_norm)
         _, U, s, V = centred_frame(centred, name, eps)
         # the repgeo convention's gains are scale-free; netrep's and repsim's need the data's units
         gains, _ = self.whitening(s if self.convention == "repgeo" else _in_data_units(s, e, name), X.shape, name)
@@ -221,18 +231,43 @@ class ShapeMetric(Measure):
     def compare_pairs(self, lefts: list[_Prepared], rights: list[_Prepared]) -> np.ndarray:
         """Distances for the pairs ``(lefts[k], rights[k])``, with one batched SVD per shape."""
         nuc = nuclear_norms([a.coords.T @ b.coords for a, b in zip(lefts, rights)])
+        return self._distances(nuc, lefts, rights, np.arange(len(lefts)), np.arange(len(rights)))
+
+    def compare_block(self, lefts: list[_Prepared], rights: list[_Prepared]) -> np.ndarray:
+        """Distances for every pair ``(lefts[i], rights[j])`` as a ``(len(lefts), len(rights))`` array.
+
+        The cross-products of a chunk of rows come from one GEMM over the
+        stacked coordinates (:func:`repgeo._linalg.cross_products`), and their
+        singular values from one batched LAPACK call; each value equals
+        :meth:`compare` up to rounding (the GEMM blocks the sums differently).
+        """
+        nuc = np.empty((len(lefts), len(rights)))
+        for rows, cross, lw, rw in cross_products([a.coords for a in lefts], [b.coords for b in rights]):
+            if not np.isfinite(cross).all():  # LAPACK's SVD can spin forever on inf/NaN: never hand it one
+                raise ValueError("cross-products of prepared representations are not finite (an overflow upstream)")
+            if (lw == lw[0]).all() and (rw == rw[0]).all():  # one shape: a reshaped view, one batched SVD
+                stack = cross.reshape(len(lw), lw[0], len(rw), rw[0]).transpose(0, 2, 1, 3)
+                nuc[rows] = np.linalg.svd(stack, compute_uv=False).sum(axis=-1)
+            else:
+                nuc[rows] = nuclear_norms(block_views(cross, lw, rw)).reshape(len(lw), len(rw))
+        i, j = np.indices(nuc.shape)
+        return self._distances(nuc.ravel(), lefts, rights, i.ravel(), j.ravel()).reshape(nuc.shape)
+
+    def _distances(self, nuc: np.ndarray, lefts: list, rights: list, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
+        """Distances from the nuclear norms ``nuc[k]`` of pairs ``(lefts[li[k]], rights[ri[k]])``."""
         if self.score == "angular":
             out = angular_from_cosine(nuc)
         else:
-            norm_a = np.array([a.norm for a in lefts])
-            norm_b = np.array([b.norm for b in rights])
+            norm_a = np.array([a.norm for a in lefts])[li]
+            norm_b = np.array([b.norm for b in rights])[ri]
             out = euclidean_from_cosine(norm_a, norm_b, nuc)
         for k in np.flatnonzero(nuc > NEAR_IDENTICAL):  # rare: recompute from the aligned residual
-            A, BQ = procrustes_align(lefts[k].coords, rights[k].coords)
+            a, b = lefts[li[k]], rights[ri[k]]
+            A, BQ = procrustes_align(a.coords, b.coords)
             if self.score == "angular":
                 out[k] = distances_from_residual(A, BQ, 1.0, 1.0)[0]
             else:
-                out[k] = distances_from_residual(A, BQ, lefts[k].norm, rights[k].norm)[1]
+                out[k] = distances_from_residual(A, BQ, a.norm, b.norm)[1]
         return out
 
     def fit(self, X: Any, Y: Any) -> "ShapeAlignment":
@@ -260,11 +295,11 @@ class ShapeMetric(Measure):
         P, _, Rt = scipy.linalg.svd(cross)
         # angular: unit-norm maps (held-out scores are cosines); euclidean: the data's own units
         unit = self.score == "angular"
-        map_x = np.zeros((a.to_coords.shape[0], r))
-        map_y = np.zeros((b.to_coords.shape[0], r))
+        map_x = np.zeros((a.mean.size, r))
+        map_y = np.zeros((b.mean.size, r))
         with np.errstate(over="ignore", invalid="ignore"):
-            map_x[:, :ra] = a.to_coords * (1.0 if unit else a.norm)
-            map_y[:, :rb] = b.to_coords * (1.0 if unit else b.norm)
+            map_x[:, :ra] = _to_coords(a) * (1.0 if unit else a.norm)
+            map_y[:, :rb] = _to_coords(b) * (1.0 if unit else b.norm)
         for nm, m in (("X", map_x), ("Y", map_y)):
             if not np.isfinite(m).all():
                 raise ValueError(
@@ -279,6 +314,13 @@ class ShapeMetric(Measure):
             map_y=map_y @ Rt.T,
             distance=self.compare(a, b),
         )
+
+
+def _to_coords(prep: _Prepared) -> np.ndarray:
+    """The ``(p, r)`` map from centred data to coordinates (expanding a multiple of the identity)."""
+    if isinstance(prep.to_coords, np.ndarray):
+        return prep.to_coords
+    return np.eye(prep.mean.size) * prep.to_coords
 
 
 def _in_data_units(s: np.ndarray, exponent: int, name: str) -> np.ndarray:
