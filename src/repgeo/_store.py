@@ -34,26 +34,28 @@ from ._version import __version__
 __all__ = ["Store", "fingerprint"]
 
 #: Version of the on-disk layout; a store of another format is refused, not misread.
-FORMAT = 2
+FORMAT = 3
 _META = "meta.json"
 _log = logging.getLogger("repgeo")
 
 
-def fingerprint(measure: Measure, labels: Sequence[str], arrays: Sequence[Any]) -> dict:
-    """What identifies a run, apart from its tile size: measure, labels, data, version, format."""
+def fingerprint(measure: Measure, labels: Sequence[str], digests: Sequence[str], other: Sequence[str] | None = None) -> dict:
+    """What identifies a run, apart from its tile size: measure, labels, data, version, format.
+
+    ``digests`` are the content hashes of the representations (rows, then
+    the columns of a rectangular run), computed while the engine reads them
+    for preparation (:func:`repgeo.pairwise._inputs.read`: shape, dtype and
+    every byte), so fingerprinting costs no second pass over the data.
+    ``other`` holds the column labels of a rectangular run.
+    """
     digest = hashlib.blake2b(digest_size=16)
-    for rep in arrays:
-        # a representation is an array, or a tuple of arrays (stochastic: means, covariances)
-        parts = rep if isinstance(rep, (tuple, list)) else (rep,)
-        digest.update(repr(len(parts)).encode())
-        for arr in parts:
-            if hasattr(arr, "detach") and hasattr(arr, "cpu"):  # torch tensors, also on a GPU or needing grad
-                arr = arr.detach().cpu().numpy()
-            arr = np.ascontiguousarray(np.asarray(arr))
-            digest.update(repr((arr.shape, arr.dtype.str)).encode())
-            digest.update(arr.data)
+    for d in digests:
+        digest.update(d.encode())
+    out = {"measure": repr(measure), "labels": list(labels), "data": digest.hexdigest(), "repgeo": __version__, "format": FORMAT}
+    if other is not None:
+        out["other_labels"] = list(other)
     # the version too: tiles computed before a numerical fix must not be reused silently
-    return {"measure": repr(measure), "labels": list(labels), "data": digest.hexdigest(), "repgeo": __version__, "format": FORMAT}
+    return out
 
 
 def _unique_temporary(target: Path) -> Path:

@@ -10,6 +10,7 @@ Measures call these helpers in ``prepare`` and trust prepared inputs in
 from __future__ import annotations
 
 import numbers
+import os
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -619,6 +620,44 @@ def as_labelled(reps: Any, name: str, *, minimum: int = 1) -> tuple[list[str], l
     if len(arrays) < minimum:
         raise ValueError(f"{name} must hold at least {minimum} representations; got {len(arrays)}")
     return labels, arrays
+
+
+def check_existing_path(path: Any, name: str) -> "Path":
+    """Require that ``path`` names an existing file or directory; return it as a ``Path``.
+
+    Examples
+    --------
+    >>> check_existing_path("/no/such/file.npy", "reps[0]")
+    Traceback (most recent call last):
+    ...
+    ValueError: reps[0] is the path '/no/such/file.npy', which does not exist
+    """
+    from pathlib import Path
+
+    out = Path(path)
+    if not out.exists():
+        raise ValueError(f"{name} is the path {str(out)!r}, which does not exist")
+    return out
+
+
+def check_memory_budget(value: Any, name: str = "max_memory") -> int:
+    """Require a memory budget in bytes: ``None`` (a quarter of this machine's RAM) or an integer >= 1.
+
+    Examples
+    --------
+    >>> check_memory_budget(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: max_memory must be None or a number of bytes >= 1; got 0
+    """
+    if value is None:
+        try:
+            return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")) // 4
+        except (ValueError, OSError, AttributeError):  # no sysconf (Windows): a conservative 2 GiB
+            return 2 << 30
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 1 or not np.isfinite(value):
+        raise ValueError(f"{name} must be None or a number of bytes >= 1; got {value!r}")
+    return int(value)
 
 
 def check_symmetric_matrix(V: np.ndarray, name: str, n: int, meaning: str) -> np.ndarray:

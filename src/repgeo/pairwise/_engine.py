@@ -1,0 +1,195 @@
+"""The engine behind :func:`repgeo.pairwise`: prepare, fingerprint, resume, run tiles.
+
+Where the work runs is decided here, by one rule each:
+
+- *Parallel or serial.*  With local worker processes (joblib's loky or
+  multiprocessing backend, ``n_jobs > 1``), the first representation and the
+  first tile are computed in this process and timed; the rest goes to
+  workers only when the serial estimate of what remains exceeds
+  :data:`PARALLEL_SECONDS` (below that, starting and feeding workers costs
+  more than it saves).  Other joblib backends (Dask through
+  ``parallel_config``) always get the work.
+- *Threads.*  Each local worker caps its BLAS threads at
+  ``max(1, cores // workers)`` (threadpoolctl) while it computes a tile, so
+  workers x threads never exceeds the cores, whatever ``OPENBLAS_NUM_THREADS``
+  says; work in this process keeps the caller's setting.
+- *Memory.*  Prepared forms stay in memory while their estimated total
+  (8 bytes per input element) is within ``max_memory``; beyond it, and
+  whenever local workers prepare or compute, they are spilled to a
+  temporary disk cache and read back as memory maps
+  (:mod:`repgeo.pairwise._prepared`).  The automatic tile side keeps a tile's
+  prepared inputs within ``max_memory / (2 * workers)``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from contextlib import ExitStack
+from typing import Any, Callable
+
+import joblib
+import numpy as np
+
+from .._measure import Measure
+from .._store import Store, fingerprint
+from ._inputs import estimated_bytes
+from ._prepared import prepare_one, spill
+from ._tiles import auto_block, available_cores, run_tile, tile_keys, tile_pairs
+
+__all__ = ["compute", "PARALLEL_SECONDS"]
+
+#: Serial seconds of remaining work below which local workers are not started.
+PARALLEL_SECONDS = 1.5
+
+
+def uses_local_processes(n_jobs: int | None) -> bool:
+    """True when work goes to worker processes on this machine (loky or multiprocessing)."""
+    backend, _ = joblib.parallel.get_active_backend()
+    local = type(backend).__name__ in ("LokyBackend", "MultiprocessingBackend")
+    return local and joblib.effective_n_jobs(n_jobs) > 1
+
+
+class _Cache:
+    """A temporary directory for spilled prepared forms, created on first use and removed at exit."""
+
+    def __init__(self, stack: ExitStack) -> None:
+        self._stack, self._path = stack, None
+
+    def __call__(self) -> str:
+        if self._path is None:
+            self._path = self._stack.enter_context(tempfile.TemporaryDirectory(prefix="repgeo-cache-"))
+        return self._path
+
+
+def _prepare_all(measure: Measure, items: list, names: list, n_jobs: Any, local: bool, folder: Callable, on_disk: bool) -> tuple:
+    """Prepared forms (or skeletons) and content digests of every item, in order."""
+    if not items:
+        return [], []
+    start = time.perf_counter()
+    first = [prepare_one(measure, items[0], names[0], folder() if on_disk else None)]
+    rest = range(1, len(items))
+    estimate = (time.perf_counter() - start) * len(rest)
+    if local and estimate > PARALLEL_SECONDS:  # workers write their prepared forms to the cache themselves
+        cache = folder()
+        done = joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(prepare_one)(measure, items[k], names[k], cache) for k in rest)
+    elif not local and joblib.effective_n_jobs(n_jobs) > 1:  # another backend (Dask): results come back
+        done = joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(prepare_one)(measure, items[k], names[k], None) for k in rest)
+    else:
+        done = [prepare_one(measure, items[k], names[k], folder() if on_disk else None) for k in rest]
+    pairs = first + list(done)
+    return [p for p, _ in pairs], [d for _, d in pairs]
+
+
+def compute(
+    measure: Measure,
+    items: list,
+    names: list,
+    n_rows: int,
+    *,
+    rectangular: bool,
+    labels: tuple,
+    n_jobs: Any,
+    block_size: Any,
+    store: Any,
+    progress: bool,
+    max_memory: int,
+    client: Any = None,
+) -> np.ndarray:
+    """The all-pairs matrix of ``items[:n_rows]`` against themselves, or against ``items[n_rows:]``."""
+    from tqdm.auto import tqdm
+
+    n_cols = len(items) - n_rows if rectangular else n_rows
+    identity = measure.info.identity_value
+    mode = "rectangular" if rectangular else ("symmetric" if measure.info.symmetric else "square")
+    diagonal = identity is None and not rectangular
+    local = client is None and uses_local_processes(n_jobs)
+    n_workers = joblib.effective_n_jobs(n_jobs) if client is None else max(1, len(client.scheduler_info()["workers"]))
+    sizes = [estimated_bytes(it) for it in items]
+    on_disk = sum(sizes) > max_memory
+    auto = auto_block(n_rows, n_cols, n_workers, max(sizes), max_memory // (2 * n_workers))
+
+    with ExitStack() as stack:
+        folder = _Cache(stack)
+        if client is not None:
+            from ._dask import DaskRun
+
+            run = stack.enter_context(DaskRun(client, measure, items, names))
+            digests = run.digests
+        else:
+            prepared, digests = _prepare_all(measure, items, names, n_jobs, local, folder, on_disk)
+        row_labels, col_labels = labels
+        saved = None
+        if store is not None:  # the store decides the tile size when resuming
+            identity_of_run = fingerprint(measure, row_labels, digests, col_labels if rectangular else None)
+            saved = Store.open(store, identity_of_run, block_size=block_size, auto_block=auto)
+            block = saved.block_size
+        else:
+            block = auto if block_size == "auto" else int(block_size)
+        geometry = (block, n_rows, n_cols, mode, diagonal)
+
+        out = np.full((n_rows, n_cols), np.nan)
+        if identity is not None and not rectangular:
+            np.fill_diagonal(out, identity)
+        todo = []
+        for key in tile_keys(n_rows, n_cols, block, mode):
+            i, j = tile_pairs(key, block, n_rows, n_cols, mode, diagonal)
+            if i.size == 0:
+                continue
+            values = saved.load(key, i.size) if saved is not None else None
+            if values is None:
+                todo.append(key)
+            else:
+                _fill(out, i, j, values, mode)
+        bar = stack.enter_context(tqdm(total=_count(todo, geometry), disable=not progress, unit="pair"))
+
+        def finish(key: tuple, values: np.ndarray) -> None:
+            i, j = tile_pairs(key, block, n_rows, n_cols, mode, diagonal)
+            _fill(out, i, j, values, mode)
+            if saved is not None:
+                saved.save(key, values)
+            bar.update(values.size)
+
+        if client is not None:
+            for key, values in run.tiles(todo, geometry):
+                finish(key, values)
+            return out
+
+        offset = n_rows if rectangular else 0
+
+        def sides(key: tuple, prep: list) -> tuple:
+            r0, c0 = key[0] * block, key[1] * block
+            return prep[r0 : min(n_rows, r0 + block)], prep[offset + c0 : offset + min(n_cols, c0 + block)]
+
+        parallel_pays = joblib.effective_n_jobs(n_jobs) > 1 and not local
+        if local and todo:  # time one tile here before deciding whether workers pay
+            start = time.perf_counter()
+            key = todo.pop(0)
+            finish(*run_tile(measure, key, *sides(key, prepared), geometry))
+            per_pair = (time.perf_counter() - start) / max(1, _count([key], geometry))
+            parallel_pays = per_pair * _count(todo, geometry) > PARALLEL_SECONDS
+        if parallel_pays and todo:
+            threads = None
+            if local:  # workers read prepared forms from the disk cache, never from pickles
+                cache = folder()
+                prepared = [spill(p, cache) for p in prepared]
+                threads = max(1, available_cores() // n_workers)
+            parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+            jobs = (joblib.delayed(run_tile)(measure, key, *sides(key, prepared), geometry, threads) for key in todo)
+            for key, values in parallel(jobs):
+                finish(key, values)
+        else:
+            for key in todo:
+                finish(*run_tile(measure, key, *sides(key, prepared), geometry))
+    return out
+
+
+def _count(keys: list, geometry: tuple) -> int:
+    block, n_rows, n_cols, mode, diagonal = geometry
+    return sum(tile_pairs(key, block, n_rows, n_cols, mode, diagonal)[0].size for key in keys)
+
+
+def _fill(out: np.ndarray, i: np.ndarray, j: np.ndarray, values: np.ndarray, mode: str) -> None:
+    out[i, j] = values
+    if mode == "symmetric":
+        out[j, i] = values
