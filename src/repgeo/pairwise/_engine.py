@@ -62,21 +62,19 @@ class _Cache:
         return self._path
 
 
-def _prepare_all(measure: Measure, items: list, names: list, n_jobs: Any, local: bool, folder: Callable, on_disk: bool) -> tuple:
-    """Prepared forms (or skeletons) and content digests of every item, in order."""
-    if not items:
-        return [], []
+def _prepare_all(measure: Measure, items: list, names: list, n_jobs: Any, local: bool, folder: Callable, on_disk: bool, digest: bool) -> tuple:
+    """Prepared forms (or skeletons) and content digests (when ``digest``) of every item, in order."""
     start = time.perf_counter()
-    first = [prepare_one(measure, items[0], names[0], folder() if on_disk else None)]
+    first = [prepare_one(measure, items[0], names[0], folder() if on_disk else None, digest)]
     rest = range(1, len(items))
     estimate = (time.perf_counter() - start) * len(rest)
     if local and estimate > PARALLEL_SECONDS:  # workers write their prepared forms to the cache themselves
         cache = folder()
-        done = joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(prepare_one)(measure, items[k], names[k], cache) for k in rest)
+        done = joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(prepare_one)(measure, items[k], names[k], cache, digest) for k in rest)
     elif not local and joblib.effective_n_jobs(n_jobs) > 1:  # another backend (Dask): results come back
-        done = joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(prepare_one)(measure, items[k], names[k], None) for k in rest)
+        done = joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(prepare_one)(measure, items[k], names[k], None, digest) for k in rest)
     else:
-        done = [prepare_one(measure, items[k], names[k], folder() if on_disk else None) for k in rest]
+        done = [prepare_one(measure, items[k], names[k], folder() if on_disk else None, digest) for k in rest]
     pairs = first + list(done)
     return [p for p, _ in pairs], [d for _, d in pairs]
 
@@ -117,7 +115,7 @@ def compute(
             run = stack.enter_context(DaskRun(client, measure, items, names))
             digests = run.digests
         else:
-            prepared, digests = _prepare_all(measure, items, names, n_jobs, local, folder, on_disk)
+            prepared, digests = _prepare_all(measure, items, names, n_jobs, local, folder, on_disk, store is not None)
         row_labels, col_labels = labels
         saved = None
         if store is not None:  # the store decides the tile size when resuming

@@ -212,13 +212,16 @@ def estimated_bytes(item: Any) -> int:
     return sum(8 * int(np.prod(np.shape(stand_in(p)))) for p in parts)
 
 
-def read(item: Any) -> tuple[Any, str]:
+def read(item: Any, content_hash: bool = True) -> tuple[Any, str]:
     """Load an item and hash its content in the same pass: ``(array or tuple, hex digest)``.
 
     The digest covers each part's shape, dtype and bytes, so a store's
-    fingerprint needs no second pass over the data.
+    fingerprint needs no second pass over the data (``""`` without
+    ``content_hash``: a run without a store needs none).
     """
     data = item.load() if isinstance(item, Source) else item
+    if not content_hash:
+        return data, ""
     digest = hashlib.blake2b(digest_size=16)
     parts = data if isinstance(data, (tuple, list)) else (data,)
     digest.update(repr(len(parts)).encode())

@@ -72,7 +72,7 @@ def _map(obj: Any, fn: Any) -> Any:
     return obj
 
 
-def prepare_one(measure: Measure, item: Any, name: str, folder: str | None) -> tuple[Any, str]:
+def prepare_one(measure: Measure, item: Any, name: str, folder: str | None, content_hash: bool = True) -> tuple[Any, str]:
     """Read ``item`` (hashing it in the same pass), prepare it and spill it: ``(skeleton, digest)``."""
-    data, digest = read(item)
+    data, digest = read(item, content_hash)
     return spill(measure.prepare(data, name), folder), digest

@@ -28,10 +28,6 @@ from ._prepared import restore
 
 __all__ = ["tile_keys", "tile_pairs", "auto_block", "run_tile", "available_cores"]
 
-#: Row strips per diagonal tile of a symmetric block path (the lower triangle is work thrown away).
-DIAGONAL_STRIPS = 4
-
-
 def available_cores() -> int:
     """CPU cores this process may run on (its affinity mask, where the OS has one)."""
     try:
@@ -77,6 +73,21 @@ def auto_block(n_rows: int, n_cols: int, n_workers: int, rep_bytes: int, tile_bu
     return int(max(1, min(by_count, by_memory, max(n_rows, n_cols))))
 
 
+def _upper_triangle(many: Any, reps: list, full: np.ndarray, lo: int, hi: int) -> None:
+    """Fill ``full[i, j]`` for ``lo <= i < j < hi`` by halving: one block per off-diagonal square.
+
+    A diagonal tile is never computed whole: its lower half is wasted work,
+    and its diagonal pairs (a representation with itself) are where
+    alignment-based measures take their slow, exact path.
+    """
+    if hi - lo < 2:
+        return
+    mid = (lo + hi) // 2
+    full[lo:mid, mid:hi] = many(reps[lo:mid], reps[mid:hi])
+    _upper_triangle(many, reps, full, lo, mid)
+    _upper_triangle(many, reps, full, mid, hi)
+
+
 def _limits(threads: int | None) -> Any:
     if threads is None:
         return nullcontext()
@@ -110,10 +121,10 @@ def run_tile(
         many = getattr(measure, "compare_block", None)
         if many is not None:
             full = np.full((len(lefts), len(rights)), np.nan)
-            if mode == "symmetric" and key[0] == key[1]:  # skip the lower triangle, strip by strip
-                step = max(1, math.ceil(len(lefts) / DIAGONAL_STRIPS))
-                for s in range(0, len(lefts), step):
-                    full[s : s + step, s:] = many(lefts[s : s + step], rights[s:])
+            if mode == "symmetric" and key[0] == key[1]:  # the strict upper triangle only
+                _upper_triangle(many, lefts, full, 0, len(lefts))
+                if diagonal:  # identity values that depend on the input: computed pair by pair
+                    full[np.diag_indices(len(lefts))] = [measure.compare(a, a) for a in lefts]
             else:
                 full[:] = many(lefts, rights)
             values = full[li, rj]
