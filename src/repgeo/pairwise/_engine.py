@@ -14,10 +14,12 @@ Where the work runs is decided here, by one rule each:
   workers x threads never exceeds the cores, whatever ``OPENBLAS_NUM_THREADS``
   says; work in this process keeps the caller's setting.
 - *Memory.*  Prepared forms stay in memory while their estimated total
-  (8 bytes per input element) is within ``max_memory``; beyond it, and
+  (8 bytes per input element) is within ``max_memory``; beyond it, when
+  local workers may run and the total exceeds :data:`SPILL_TOTAL`, and
   whenever local workers prepare or compute, they are spilled to a
   temporary disk cache and read back as memory maps
-  (:mod:`repgeo.pairwise._prepared`).  The automatic tile side keeps a tile's
+  (:mod:`repgeo.pairwise._prepared`; the cache lives under ``tempfile``'s
+  directory, ``TMPDIR``).  The automatic tile side keeps a tile's
   prepared inputs within ``max_memory / (2 * workers)``.
 """
 
@@ -41,6 +43,8 @@ __all__ = ["compute", "PARALLEL_SECONDS"]
 
 #: Serial seconds of remaining work below which local workers are not started.
 PARALLEL_SECONDS = 1.5
+#: Estimated prepared bytes above which prepared forms go to the disk cache as soon as local workers may run.
+SPILL_TOTAL = 64 << 20
 
 
 def uses_local_processes(n_jobs: int | None) -> bool:
@@ -104,7 +108,9 @@ def compute(
     local = client is None and uses_local_processes(n_jobs)
     n_workers = joblib.effective_n_jobs(n_jobs) if client is None else max(1, len(client.scheduler_info()["workers"]))
     sizes = [estimated_bytes(it) for it in items]
-    on_disk = sum(sizes) > max_memory
+    # to the disk cache: over the budget, or large enough that workers may want it anyway (then the
+    # parent never holds what it would have to write out later)
+    on_disk = sum(sizes) > max_memory or (local and sum(sizes) > SPILL_TOTAL)
     auto = auto_block(n_rows, n_cols, n_workers, max(sizes), max_memory // (2 * n_workers))
 
     with ExitStack() as stack:
