@@ -25,6 +25,7 @@ Where the work runs is decided here, by one rule each:
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from contextlib import ExitStack
@@ -105,6 +106,10 @@ def compute(
     identity = measure.info.identity_value
     mode = "rectangular" if rectangular else ("symmetric" if measure.info.symmetric else "square")
     diagonal = identity is None and not rectangular
+    if client is None and "distributed" in sys.modules:  # joblib's Dask backend: run natively on its client
+        from ._dask import joblib_dask_client
+
+        client = joblib_dask_client()
     local = client is None and uses_local_processes(n_jobs)
     n_workers = joblib.effective_n_jobs(n_jobs) if client is None else max(1, len(client.scheduler_info()["workers"]))
     sizes = [estimated_bytes(it) for it in items]
@@ -118,7 +123,7 @@ def compute(
         if client is not None:
             from ._dask import DaskRun
 
-            run = stack.enter_context(DaskRun(client, measure, items, names))
+            run = stack.enter_context(DaskRun(client, measure, items, names, store is not None))
             digests = run.digests
         else:
             prepared, digests = _prepare_all(measure, items, names, n_jobs, local, folder, on_disk, store is not None)
@@ -154,12 +159,11 @@ def compute(
                 saved.save(key, values)
             bar.update(values.size)
 
+        offset = n_rows if rectangular else 0
         if client is not None:
-            for key, values in run.tiles(todo, geometry):
+            for key, values in run.tiles(todo, geometry, offset):
                 finish(key, values)
             return out
-
-        offset = n_rows if rectangular else 0
 
         def sides(key: tuple, prep: list) -> tuple:
             r0, c0 = key[0] * block, key[1] * block
