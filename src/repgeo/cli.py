@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ast
 import dataclasses
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -181,7 +183,7 @@ def _load_one(spec: str) -> np.ndarray:
     return arrays[member]
 
 
-def _load_arrays(paths: Sequence[str]) -> dict[str, np.ndarray]:
+def _load_arrays(paths: Sequence[str], minimum: int = 2) -> dict[str, np.ndarray]:
     reps: dict[str, np.ndarray] = {}
     stems = [_split_member(p)[0].stem for p in paths]
     for spec in paths:
@@ -201,7 +203,7 @@ def _load_arrays(paths: Sequence[str]) -> dict[str, np.ndarray]:
             if label in reps:
                 raise UsageError(f"{spec} is given twice")
         reps.update(new)
-    if len(reps) < 2:
+    if len(reps) < minimum:
         raise UsageError(
             f"pairwise needs at least two representations; {', '.join(paths)} hold{'s' if len(paths) == 1 else ''} "
             f"one ({', '.join(reps)})"
@@ -288,7 +290,13 @@ def _cmd_pairwise(args: argparse.Namespace) -> int:
     if args.store is not None and Path(args.store).exists() and not Path(args.store).is_dir():
         raise UsageError(f"--store must be a directory (new or holding a previous run); {args.store} is a file")
     reps = _load_arrays(args.files)
-    res = pairwise_labeled(reps, measure, n_jobs=args.n_jobs, block_size=args.block_size, store=args.store, progress=True)
+    other = None if args.other is None else _load_arrays(args.other, minimum=1)
+    with contextlib.ExitStack() as stack:
+        client = None if args.scheduler is None else stack.enter_context(_dask_client(args.scheduler, args.n_jobs))
+        res = pairwise_labeled(
+            reps, measure, other=other, n_jobs=args.n_jobs, block_size=args.block_size, store=args.store,
+            progress=True, client=client,
+        )
     if output is None:
         np.savetxt(sys.stdout, res.values, fmt="%.17g")
     elif output.suffix == ".npz":
@@ -301,6 +309,29 @@ def _cmd_pairwise(args: argparse.Namespace) -> int:
         labels_out.write_text("\n".join(res.labels) + "\n")
     print(f"{len(res.labels)} representations: " + ", ".join(res.labels), file=sys.stderr)
     return 0
+
+
+@contextlib.contextmanager
+def _dask_client(address: str, n_jobs: int | None) -> Any:
+    """A Dask client on the scheduler at ``address``, or on a new LocalCluster for ``"local"``."""
+    try:
+        import distributed
+    except ImportError as exc:
+        raise UsageError("--scheduler needs dask.distributed (pip install 'repgeo[dask]')") from exc
+    if address == "local":
+        workers = n_jobs if n_jobs is not None and n_jobs > 0 else (os.cpu_count() or 1)
+        cluster = distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
+        )
+        with cluster, distributed.Client(cluster) as client:
+            yield client
+        return
+    try:
+        client = distributed.Client(address, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"--scheduler {address}: cannot reach a Dask scheduler there ({exc})") from exc
+    with client:
+        yield client
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -344,6 +375,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-jobs", type=_n_jobs, default=None, help="parallel workers (-1: all cores)")
     p.add_argument("--block-size", type=_block_size, default="auto", help="side of the tiles of pairs (default: auto)")
     p.add_argument("--store", help="directory for finished tiles; a rerun resumes from it")
+    p.add_argument("--other", nargs="+", metavar="FILE", help="column representations: the len(files) x len(other) matrix")
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS (tcp://host:port), or 'local' for a LocalCluster"
+    )
     p.set_defaults(func=_cmd_pairwise)
 
     p = sub.add_parser("demo", help="compare a family of digit classifiers (bundled data, no download)")

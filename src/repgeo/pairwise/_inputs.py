@@ -66,10 +66,15 @@ class NpzMember(Source):
     key: str
 
     def _header(self) -> tuple:
+        fmt = np.lib.format
         with zipfile.ZipFile(self.path) as zf, zf.open(f"{self.key}.npy") as fh:
-            version = np.lib.format.read_magic(fh)
-            shape, _, dtype = np.lib.format._read_array_header(fh, version)  # noqa: SLF001 - no public reader
-        return shape, np.dtype(dtype)
+            version = fmt.read_magic(fh)
+            if version in ((1, 0), (2, 0)):
+                reader = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+                shape, _, dtype = reader(fh)
+                return shape, np.dtype(dtype)
+        arr = self.load()  # a header version without a public reader: read the member
+        return arr.shape, arr.dtype
 
     @property
     def shape(self) -> tuple:
