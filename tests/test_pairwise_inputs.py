@@ -145,3 +145,33 @@ def test_automatic_tiles_respect_the_memory_budget():
     assert tiles.auto_block(10, 10, 2, rep_bytes=10**9, tile_budget=1) == 1
     i, j = tiles.tile_pairs((0, 0), 3, 5, 5, "symmetric", False)
     assert (i < j).all() and i.dtype.kind == "i" and list(zip(i, j)) == [(0, 1), (0, 2), (1, 2)]
+
+
+def test_held_out_matrix_equals_fit_then_score(tmp_path):
+    rng = np.random.default_rng(6)
+    train = {f"n{k}": rng.standard_normal((60, 4 + k % 2)) for k in range(5)}
+    test = {key: rng.standard_normal((25, X.shape[1])) for key, X in train.items()}
+    for m in (rg.ShapeMetric(), rg.ShapeMetric(alpha=0.5, score="euclidean", ridge=0.1)):
+        want = np.array([[m.fit(a, b)(c, d) for b, d in zip(train.values(), test.values())] for a, c in zip(train.values(), test.values())])
+        res = rg.pairwise_labeled(train, m, test=test, block_size=2, store=tmp_path / repr(m))
+        np.testing.assert_allclose(res.values, want, rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(res.train, rg.pairwise(train, m, block_size=2))
+        assert res.measure.startswith("HeldOut(") and sorted(p.name for p in (tmp_path / repr(m)).iterdir()) == ["test", "train"]
+        again = rg.pairwise(train, m, test=test, block_size=2, store=tmp_path / repr(m))  # from the store
+        np.testing.assert_array_equal(again, res.values)
+
+
+def test_held_out_bad_input():
+    rng = np.random.default_rng(7)
+    train = [rng.standard_normal((40, 3)) for _ in range(3)]
+    test = [rng.standard_normal((10, 3)) for _ in range(3)]
+    with pytest.raises(TypeError, match="needs a measure with a fit"):
+        rg.pairwise(train, "linear_cka", test=test)
+    with pytest.raises(ValueError, match="same labels"):
+        rg.pairwise(train, "procrustes", test=test[:2])
+    with pytest.raises(ValueError, match=r"reps\['0'\] \(test\) has 10 rows .* but reps\['2'\] \(test\) has 9"):
+        rg.pairwise(train, "procrustes", test=test[:2] + [test[2][:9]])
+    with pytest.raises(ValueError, match="3 features in train but .*4.* in test"):
+        rg.pairwise(train, "procrustes", test=test[:2] + [rng.standard_normal((10, 4))])
+    with pytest.raises(ValueError, match="cannot be combined"):
+        rg.pairwise(train, "procrustes", test=test, other=train)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -12,6 +13,7 @@ from .._measure import Measure
 from .._registry import get_measure
 from .._validation import check_memory_budget
 from ._engine import compute
+from ._heldout import HeldOut
 from ._inputs import resolve, stand_in
 
 __all__ = ["pairwise", "pairwise_labeled", "PairwiseResult"]
@@ -32,12 +34,16 @@ class PairwiseResult:
         ``repr`` of the measure, which rebuilds it.
     column_labels : tuple of str or None
         Labels of ``other`` (the columns) for a rectangular matrix.
+    train : ndarray or None
+        With ``test=``: the training matrix (``values`` then holds the
+        held-out one).
     """
 
     values: np.ndarray
     labels: tuple
     measure: str
     column_labels: tuple | None = None
+    train: np.ndarray | None = None
 
     def value(self, a: str, b: str) -> float:
         """The entry for labels ``a`` (row) and ``b`` (column)."""
@@ -52,6 +58,8 @@ class PairwiseResult:
     def save(self, path: str | os.PathLike) -> None:
         """Write ``values``, ``labels`` and ``measure`` to an ``.npz`` file."""
         extra = {} if self.column_labels is None else {"column_labels": np.array(self.column_labels)}
+        if self.train is not None:
+            extra["train"] = self.train
         np.savez(path, values=self.values, labels=np.array(self.labels), measure=np.array(self.measure), **extra)
 
 
@@ -60,6 +68,7 @@ def pairwise(
     measure: Measure | str,
     *,
     other: Any = None,
+    test: Any = None,
     n_jobs: int | None = None,
     block_size: int | str = "auto",
     store: str | os.PathLike | None = None,
@@ -99,6 +108,14 @@ def pairwise(
         Column representations: the result is the ``len(reps) x len(other)``
         matrix ``measure(reps[i], other[j])``, through the same tiles, store
         and workers.
+    test : same forms as ``reps``, optional
+        Held-out samples of the same networks (same labels, same units,
+        matched rows among themselves): each pair is fitted on ``reps``
+        (``measure.fit``, for measures that have one) and measured on
+        ``test``, as netrep's ``pairwise_distances(train, test)``.  The
+        result is the held-out matrix; :func:`pairwise_labeled` also keeps
+        the training matrix (``.train``).  With ``store``, the two runs are
+        kept in its ``train`` and ``test`` subdirectories.
     n_jobs : int, optional
         Parallel workers (joblib semantics; ``None`` means 1 unless a
         ``joblib.parallel_config`` context says otherwise, ``-1`` all cores).
@@ -137,7 +154,7 @@ def pairwise(
 
     Returns
     -------
-    ndarray of shape (K, K), or (K, K') with ``other``
+    ndarray of shape (K, K), or (K, K') with ``other`` (the held-out matrix with ``test``)
 
     Examples
     --------
@@ -151,7 +168,7 @@ def pairwise(
     (3, 2)
     """
     return pairwise_labeled(
-        reps, measure, other=other, n_jobs=n_jobs, block_size=block_size, store=store,
+        reps, measure, other=other, test=test, n_jobs=n_jobs, block_size=block_size, store=store,
         progress=progress, max_memory=max_memory, client=client,
     ).values
 
@@ -161,6 +178,7 @@ def pairwise_labeled(
     measure: Measure | str,
     *,
     other: Any = None,
+    test: Any = None,
     n_jobs: int | None = None,
     block_size: int | str = "auto",
     store: str | os.PathLike | None = None,
@@ -193,15 +211,37 @@ def pairwise_labeled(
         isinstance(block_size, (int, np.integer)) and not isinstance(block_size, bool) and block_size >= 1
     ):
         raise ValueError(f"block_size must be 'auto' or an integer >= 1; got {block_size!r}")
-    values = compute(
-        measure, items, names, len(labels),
-        rectangular=other is not None,
-        labels=(labels, column_labels),
-        n_jobs=n_jobs,
-        block_size=block_size,
-        store=store,
-        progress=progress,
-        max_memory=check_memory_budget(max_memory),
-        client=client,
+    run = dict(
+        n_rows=len(labels), rectangular=other is not None, labels=(labels, column_labels), n_jobs=n_jobs,
+        block_size=block_size, progress=progress, max_memory=check_memory_budget(max_memory), client=client,
     )
-    return PairwiseResult(values, tuple(labels), repr(measure), None if column_labels is None else tuple(column_labels))
+    train = None
+    if test is not None:
+        if other is not None:
+            raise ValueError("test= and other= cannot be combined; give one of them")
+        if not callable(getattr(measure, "fit", None)):
+            raise TypeError(f"test= needs a measure with a fit() method (e.g. shape metrics); {measure!r} has none")
+        test_labels, test_items = resolve(test, "test")
+        if test_labels != labels:
+            raise ValueError(
+                f"test must hold the same representations as reps, with the same labels; reps has {len(labels)} "
+                f"({', '.join(labels[:3])}{', ...' if len(labels) > 3 else ''}), test has {len(test_labels)} "
+                f"({', '.join(test_labels[:3])}{', ...' if len(test_labels) > 3 else ''})"
+            )
+        held_items = [(a, b) for a, b in zip(items, test_items)]
+        HeldOut(measure).check_compatible([stand_in(it) for it in held_items], names)
+        train = compute(measure, items, names, store=_sub(store, "train"), **run)
+        measure, items, store = HeldOut(measure), held_items, _sub(store, "test")
+    values = compute(measure, items, names, store=store, **run)
+    return PairwiseResult(
+        values, tuple(labels), repr(measure), None if column_labels is None else tuple(column_labels), train
+    )
+
+
+def _sub(store: Any, name: str) -> Path | None:
+    """The subdirectory ``name`` of a store (``None`` without one); a store that is a file is refused."""
+    if store is None:
+        return None
+    if Path(store).exists() and not Path(store).is_dir():
+        raise ValueError(f"store must be a directory (new or holding a previous run); {str(store)!r} is a file")
+    return Path(store) / name

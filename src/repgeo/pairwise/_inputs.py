@@ -208,13 +208,19 @@ def stand_in(item: Any) -> Any:
     """The item itself, or for a source an all-zero array of its shape and dtype that costs no memory."""
     if isinstance(item, Source):
         return np.broadcast_to(np.zeros((), dtype=item.dtype), item.shape)
+    if type(item) is tuple:
+        return tuple(stand_in(p) for p in item)
     return item
 
 
 def estimated_bytes(item: Any) -> int:
     """Bytes of the item as float64 (the size its prepared form usually has)."""
-    parts = item if isinstance(item, (tuple, list)) else (item,)
-    return sum(8 * int(np.prod(np.shape(stand_in(p)))) for p in parts)
+    if type(item) is tuple:
+        return sum(estimated_bytes(p) for p in item)
+    try:
+        return 8 * int(np.prod(np.shape(stand_in(item))))
+    except (ValueError, TypeError):  # ragged or odd input: the measure's checks will say what is wrong
+        return 0
 
 
 def read(item: Any, content_hash: bool = True) -> tuple[Any, str]:
@@ -224,7 +230,10 @@ def read(item: Any, content_hash: bool = True) -> tuple[Any, str]:
     fingerprint needs no second pass over the data (``""`` without
     ``content_hash``: a run without a store needs none).
     """
-    data = item.load() if isinstance(item, Source) else item
+    if type(item) is tuple:  # a tuple of parts, some of which may be read from files
+        data = tuple(p.load() if isinstance(p, Source) else p for p in item)
+    else:
+        data = item.load() if isinstance(item, Source) else item
     if not content_hash:
         return data, ""
     digest = hashlib.blake2b(digest_size=16)
