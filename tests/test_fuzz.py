@@ -28,7 +28,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from fuzzing import (
+    CONTENTS,
+    DTYPES,
+    NONFINITE,
+    SCALES,
     Guard,
+    Spec,
     Raised,
     build,
     jacobian_shapes,
@@ -41,6 +46,7 @@ from fuzzing import (
     spd_stack,
     spd_valid_shapes,
 )
+from repgeo import pairwise as rg_pairwise
 from repgeo._registry import registered
 from repgeo._validation import LAYOUTS
 from repgeo.riemann import SPD_DISTANCES, pullback_metric, spd_distance
@@ -112,3 +118,36 @@ def test_pullback_metric_survives_hostile_input(data, guard):
     check_outcome(out, (-np.inf, np.inf), ("J",))
     if not isinstance(out, Raised):  # a metric: non-negative diagonal
         assert (np.diagonal(out, axis1=-2, axis2=-1) >= 0).all(), out
+
+
+#: Measures with a block path: the engine's tiles go through one matrix product per chunk.
+BLOCK_MEASURES = ("procrustes", "cca", "linear_cka", "rsa")
+
+
+@pytest.mark.parametrize("name", BLOCK_MEASURES)
+@settings(FUZZ, max_examples=max(60, FUZZ.max_examples // 4))
+@given(data=st.data())
+def test_pairwise_survives_hostile_input(name, data, guard):
+    """Three hostile inputs through the engine, square, rectangular and held-out: values or clear errors."""
+    n = data.draw(st.integers(1, 12), label="n")
+    specs = [
+        Spec(
+            shape=(n, data.draw(st.integers(1, 5))),
+            content=data.draw(st.sampled_from(CONTENTS)),
+            log10_scale=data.draw(st.sampled_from(SCALES)),
+            dtype=data.draw(st.sampled_from(DTYPES)),
+            nonfinite=data.draw(st.sampled_from(NONFINITE)),
+            seed=k,
+        )
+        for k in range(3)
+    ]
+    reps = [build(spec) for spec in specs]
+    measure = MEASURES[name]
+    how = data.draw(st.sampled_from(["square", "other", "test"]), label="how")
+    kwargs = {"other": reps[1:]} if how == "other" else {"test": reps} if how == "test" and hasattr(measure, "fit") else {}
+    out = guard.call(functools.partial(rg_pairwise, measure=name, block_size=2, **kwargs), reps)
+    check_outcome(out, (-np.inf, np.inf) if "test" in kwargs else measure.info.bounds, ("reps", "other", "test"))
+    if not isinstance(out, Raised) and not kwargs:  # the block path agrees with the direct call
+        direct = guard.call(measure, reps[0], reps[1])
+        assert not isinstance(direct, Raised), f"pairwise returned a value but the direct call raised {direct.name}"
+        assert abs(out[0, 1] - direct) <= 1e-10 * max(1.0, abs(direct)), (out[0, 1], direct)
