@@ -256,8 +256,11 @@ def test_spd_errors_name_the_singular_point():
 
 
 def test_pairwise_refuses_a_string():
-    """pairwise("abc") compared the characters and talked about reps['0'] having 0 rows."""
-    with pytest.raises(TypeError, match="reps must be a sequence or dict of arrays .* got str"):
+    """pairwise("abc") compared the characters and talked about reps['0'] having 0 rows.
+
+    Since issue 14 one string is a path (a directory or archive of representations): one that names
+    nothing is refused, saying what reps may be."""
+    with pytest.raises(ValueError, match="reps is the path 'abc', which does not exist; reps must be a sequence or dict"):
         rg.pairwise("abc", "procrustes")
 
 

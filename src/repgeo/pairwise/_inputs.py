@@ -194,7 +194,12 @@ def _item(value: Any, name: str) -> Any:
 def resolve(reps: Any, name: str) -> tuple[list[str], list[Any]]:
     """Labels and items of ``reps``: a sequence or dict of arrays or paths, or one container path."""
     if isinstance(reps, (str, os.PathLike)):
-        path = check_existing_path(reps, name)
+        if not Path(reps).exists():
+            raise ValueError(
+                f"{name} is the path {str(reps)!r}, which does not exist; {name} must be a sequence or dict of "
+                "arrays or paths, or one path to a directory of .npy files, an .npz, a zarr group or an HDF5 file"
+            )
+        path = Path(reps)
         reps = _container(path, name)
         if not reps:
             raise ValueError(f"{name} is {str(path)!r}, which holds no arrays (.npy files or members)")
