@@ -286,6 +286,8 @@ def main() -> None:
     parser.add_argument("--netrep", help="a netrep source checkout (not on PyPI), to time it in (a)")
     parser.add_argument("--rsatoolbox-python", help="a Python with rsatoolbox installed, for (c)")
     parser.add_argument("--sections", default="a,b,c,d,e")
+    parser.add_argument("--ks", default="20,60", help="K values of (a)")
+    parser.add_argument("--repeats-b", type=int, help="repeats of (b) (default --repeats; its loop is long)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--kwargs", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -298,7 +300,7 @@ def main() -> None:
 
     if "a" in sections:
         print("\n(a) shape metrics, 2000 x 200 (target: engine_1 <= loop; loop / engine_2 >= 1.6)")
-        for k in (8, 12) if args.quick else (20, 60):
+        for k in (8, 12) if args.quick else [int(x) for x in args.ks.split(",")]:
             for name, alpha in (("procrustes", 1.0), ("cca", 0.0)):
                 for threads in (None, 2):
                     n, p = (500, 50) if args.quick else (2000, 200)
@@ -319,7 +321,7 @@ def main() -> None:
     if "b" in sections:
         k, n, p = (30, 1000, 50) if args.quick else (200, 5000, 100)
         print(f"\n(b) linear CKA, K={k} of {n} x {p} (target: engine <= 1.5 x gemms; recompute_loop / engine >= 2.5)")
-        r = child("cka", 1, k=k, n=n, p=p, repeats=reps)
+        r = child("cka", 1, k=k, n=n, p=p, repeats=args.repeats_b or reps)
         t = {m: med(v) for m, v in r["times"].items()}
         print("  BLAS=1  " + "  ".join(f"{m} {v:.2f}s" for m, v in t.items()))
         for e in ("engine_1", "engine_2"):
