@@ -149,8 +149,10 @@ def pairwise(
     client : distributed.Client, optional
         Run on this Dask cluster natively: every representation is prepared
         on a worker once and stays there; tiles refer to the prepared forms
-        by future (no data is pickled into tiles).  Without ``client``, an
-        active client is not used unless passed.
+        by future (no data is pickled into tiles).  Inside ``with
+        joblib.parallel_config(backend="dask"):`` that backend's client is
+        used the same way.  A worker that dies is replaced and its lost work
+        recomputed.
 
     Returns
     -------
