@@ -140,11 +140,14 @@ def _pullback_case(data, guard):
 BLOCK_MEASURES = ("procrustes", "cca", "linear_cka", "rsa")
 
 
+@pytest.mark.parametrize("depth", DEPTHS)
 @pytest.mark.parametrize("name", BLOCK_MEASURES)
-@settings(FUZZ, max_examples=max(60, FUZZ.max_examples // 4))
-@given(data=st.data())
-def test_pairwise_survives_hostile_input(name, data, guard):
+def test_pairwise_survives_hostile_input(name, depth, guard):
     """Three hostile inputs through the engine, square, rectangular and held-out: values or clear errors."""
+    fuzz(depth)(_pairwise_case)(name=name, guard=guard)
+
+
+def _pairwise_case(data, name, guard):
     n = data.draw(st.integers(1, 12), label="n")
     specs = [
         Spec(
