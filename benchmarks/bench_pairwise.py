@@ -211,7 +211,6 @@ def run_rsa(k: int, n: int, p: int, repeats: int, rsatoolbox_python: str | None)
         if rsatoolbox_python:
             methods["rsatoolbox"] = rsatoolbox
         times, res = _interleaved(methods, repeats, {"engine": lambda: rg.pairwise(reps[:3], "rsa", n_jobs=2)})
-        inner.clear()
     if rsatoolbox_python:
         times["rsatoolbox"] = inner
         out["max_diff_rsatoolbox"] = float(np.abs(np.asarray(res["rsatoolbox"]["S"]) - res["engine_1"]).max())
