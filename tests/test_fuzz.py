@@ -40,6 +40,7 @@ from fuzzing import (
     spd_shapes,
     spd_stack,
     spd_valid_shapes,
+    specs,
 )
 from repgeo._registry import registered
 from repgeo._validation import LAYOUTS
@@ -112,3 +113,70 @@ def test_pullback_metric_survives_hostile_input(data, guard):
     check_outcome(out, (-np.inf, np.inf), ("J",))
     if not isinstance(out, Raised):  # a metric: non-negative diagonal
         assert (np.diagonal(out, axis1=-2, axis2=-1) >= 0).all(), out
+
+
+# ---- pictures: hostile matrices draw or raise a clear error --------------------------------------
+
+#: Rendering is slow next to arithmetic: fewer examples (the thorough profile still multiplies them).
+FUZZ_PLOT = settings(FUZZ, max_examples=max(50, settings.default.max_examples // 20))
+
+
+@pytest.fixture(scope="module")
+def plot_guard():
+    pytest.importorskip("matplotlib")
+    g = Guard(timeout=60.0)
+    yield g
+    g.close()
+
+
+@pytest.mark.slow
+@FUZZ_PLOT
+@given(data=st.data())
+def test_heatmap_survives_hostile_input(data, plot_guard):
+    from fuzzing import draw_plot, square_shapes, symmetrized
+
+    spec = data.draw(specs(square_shapes, data.draw(st.booleans())), label="spec")
+    M = build(spec)
+    M = symmetrized(M) if data.draw(st.booleans(), label="symmetric") else M
+    order = data.draw(st.sampled_from([None, "cluster"]), label="order")
+    out = plot_guard.call(functools.partial(draw_plot, "heatmap", order=order), M)
+    check_outcome(out, (0.0, 0.0), ("matrix_or_result", "order", "matrix"))
+
+
+@pytest.mark.slow
+@FUZZ_PLOT
+@given(data=st.data())
+def test_embedding_survives_hostile_input(data, plot_guard):
+    from fuzzing import draw_plot, square_shapes, symmetrized
+
+    spec = data.draw(specs(st.one_of(square_shapes, matrix_shapes), data.draw(st.booleans())), label="spec")
+    M = build(spec)
+    M = symmetrized(M) if data.draw(st.booleans(), label="distances") else M
+    out = plot_guard.call(functools.partial(draw_plot, "embedding"), M)
+    check_outcome(out, (0.0, 0.0), ("embedding_or_matrix",))
+
+
+@pytest.mark.slow
+@FUZZ_PLOT
+@given(data=st.data())
+def test_point_map_survives_hostile_input(data, plot_guard):
+    numeric = data.draw(st.booleans())
+    n = data.draw(st.integers(1, 30), label="n")
+    points = build(data.draw(specs(st.sampled_from([(n, 2), (n, 2), (n, 3), (n,)]), numeric), label="points"))
+    values = build(data.draw(specs(st.sampled_from([(n,), (n,), (n + 1,), (n, 1)]), numeric), label="values"))
+    from fuzzing import draw_plot
+
+    out = plot_guard.call(functools.partial(draw_plot, "point_map"), points, values)
+    check_outcome(out, (0.0, 0.0), ("points", "values"))
+
+
+@pytest.mark.slow
+@FUZZ_PLOT
+@given(data=st.data())
+def test_null_distribution_survives_hostile_input(data, plot_guard):
+    from fuzzing import draw_plot, sizes
+
+    null = build(data.draw(specs(st.one_of(st.tuples(sizes(1, 200)), matrix_shapes), data.draw(st.booleans()))))
+    observed = data.draw(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.just([1.0, 2.0])))
+    out = plot_guard.call(functools.partial(draw_plot, "null_distribution"), null, observed)
+    check_outcome(out, (0.0, 0.0), ("null", "observed"))

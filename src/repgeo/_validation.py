@@ -749,3 +749,20 @@ def check_length(values: Any, name: str, n: int, meaning: str) -> list:
     if len(out) != n:
         raise ValueError(f"{name} must have one entry per {meaning} ({n}); got {len(out)}")
     return out
+
+
+def check_drawable(values: np.ndarray, name: str) -> np.ndarray:
+    """Finite entries of ``values`` must span a range a figure can scale (a quarter of the float64 range).
+
+    Examples
+    --------
+    >>> check_drawable(np.array([0.0, 1e308]), "matrix")
+    Traceback (most recent call last):
+    ...
+    ValueError: matrix spans 0 to 1e+308, too wide a range to draw in float64; rescale it
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size and (np.abs(finite).max() > np.finfo(float).max / 4):
+        raise ValueError(f"{name} spans {finite.min():.3g} to {finite.max():.3g}, too wide a range to draw in "
+                         "float64; rescale it")
+    return values

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_float_array, check_choice, check_length
+from .._validation import as_float_array, check_choice, check_drawable, check_length
 
 __all__ = ["heatmap", "embedding", "cluster_order"]
 
@@ -22,7 +22,8 @@ def _matrix_and_labels(matrix_or_result: Any, labels: Any) -> tuple[np.ndarray, 
         if labels is None:
             labels = list(matrix_or_result.labels)
         matrix_or_result = matrix_or_result.values
-    M = as_float_array(matrix_or_result, "matrix_or_result", ndim=2, allow_nonfinite=True)
+    M = check_drawable(as_float_array(matrix_or_result, "matrix_or_result", ndim=2, allow_nonfinite=True),
+                       "matrix_or_result")
     if labels is not None:
         labels = [str(lab) for lab in check_length(labels, "labels", M.shape[0], "row of the matrix")]
     return M, labels, title
@@ -191,12 +192,16 @@ def _coordinates(data: Any) -> tuple[np.ndarray, list | None, str]:
             if (A < -1e-9 * scale).any():
                 raise ValueError("embedding_or_matrix looks like a distance matrix (symmetric, zero diagonal) "
                                  f"but has negative entries (min {A.min():.3g}); distances must be non-negative")
-            coords, axis = classical_mds(A, n_components=2).coords, "MDS"
+            if n < 2:
+                raise ValueError(f"embedding_or_matrix must hold at least 2 points to embed; got {n}")
+            unit = float(A.max()) or 1.0  # MDS of D / s is that of D shrunk by s: no overflow squaring D
+            coords, axis = classical_mds(A / unit, n_components=min(2, n - 1)).coords * unit, "MDS"
         elif labels is not None:
             raise ValueError("embedding_or_matrix is a PairwiseResult whose values are not distances (symmetric, "
                              "zero diagonal); embed a distance, e.g. angular CKA instead of CKA")
         else:
             coords, axis = A, "dimension"
+    check_drawable(coords, "embedding_or_matrix")
     if coords.shape[1] < 2:  # a 1-D embedding: draw it on a line
         coords = np.hstack([coords, np.zeros((len(coords), 2 - coords.shape[1]))])
     return coords[:, :2], labels, axis

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .._validation import as_float_array, check_length
+from .._validation import as_float_array, check_drawable, check_length
 from ._matrix import _new_axes
 
 __all__ = ["layer_profile", "capacity_profile", "point_map", "null_distribution"]
@@ -16,8 +16,9 @@ def _curves(values: Any, name: str) -> dict[str, np.ndarray]:
     if isinstance(values, Mapping):
         if not values:
             raise ValueError(f"{name} must hold at least one curve; got an empty dict")
-        return {str(k): as_float_array(v, f"{name}[{k!r}]", ndim=1, allow_nonfinite=True) for k, v in values.items()}
-    return {"": as_float_array(values, name, ndim=1, allow_nonfinite=True)}
+        return {str(k): check_drawable(as_float_array(v, f"{name}[{k!r}]", ndim=1, allow_nonfinite=True), f"{name}[{k!r}]")
+                for k, v in values.items()}
+    return {"": check_drawable(as_float_array(values, name, ndim=1, allow_nonfinite=True), name)}
 
 
 def layer_profile(
@@ -190,12 +191,12 @@ def point_map(
     >>> ax.collections[0].get_array().size
     12
     """
-    P = as_float_array(points, "points", ndim=2)
+    P = check_drawable(as_float_array(points, "points", ndim=2), "points")
     if P.shape[1] != 2:
         raise ValueError(f"points must have 2 columns (a 2-D input domain); got shape {P.shape}")
     if hasattr(values, "per_point"):
         values = values.per_point
-    v = as_float_array(values, "values", ndim=1, allow_nonfinite=True)
+    v = check_drawable(as_float_array(values, "values", ndim=1, allow_nonfinite=True), "values")
     check_length(v, "values", len(P), "point")
     ax = _new_axes(ax, (4.5, 4))
     grid = _grid_shape(P)
@@ -260,15 +261,23 @@ def null_distribution(
             pvalue = getattr(null, "pvalue", None) if pvalue is None else pvalue
             null = getattr(null, attr)
             break
-    draws = as_float_array(null, "null", ndim=1)
+    draws = check_drawable(as_float_array(null, "null", ndim=1), "null")
     if observed is None:
         raise TypeError("observed must be given (the statistic on the real data) when null is an array")
     obs_arr = as_float_array(observed, "observed", ndim=(0, 1))
     if obs_arr.size != 1:
         raise ValueError(f"observed must be one number (the statistic on the real data); got {obs_arr.size} values")
-    obs = float(obs_arr.reshape(-1)[0])
+    obs = float(check_drawable(obs_arr.reshape(-1), "observed")[0])
+    if not np.isfinite(obs):
+        raise ValueError(f"observed must be finite; got {obs}")
+    try:
+        edges = np.histogram_bin_edges(draws, bins)
+    except ValueError as exc:  # a spread below float resolution: one bin, as NumPy draws constant data
+        if "finite-sized bins" not in str(exc):
+            raise
+        edges = np.array([draws.min() - 0.5, draws.max() + 0.5])
     ax = _new_axes(ax, (5, 3.5))
-    ax.hist(draws, bins=bins, color="0.7", edgecolor="0.4", label=f"null ({len(draws)} draws)")
+    ax.hist(draws, bins=edges, color="0.7", edgecolor="0.4", label=f"null ({len(draws)} draws)")
     text = f"observed {obs:.3g}" + ("" if pvalue is None else f", p = {float(pvalue):.3g}")
     ax.axvline(obs, color="crimson", lw=2, label=text)
     ax.set_xlabel(xlabel)
