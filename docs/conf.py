@@ -77,7 +77,7 @@ def write_api_pages() -> None:
         mod = importlib.import_module(name)
         public = [n for n in mod.__all__ if not (name == "repgeo" and n in repgeo.SUBMODULES)]
         title = f"``{name}``"
-        lines = [title, "=" * len(title), "", blurb or _first_line(mod), "", f".. currentmodule:: {name}", "",
+        lines = [title, "=" * len(title), "", blurb or _first_line(mod), "", f".. module:: {name}", "",
                  ".. autosummary::", "   :toctree: generated", "   :nosignatures:", ""]
         lines += [f"   {n}" for n in sorted(public, key=str.lower)]
         (out / f"{name}.rst").write_text("\n".join(lines) + "\n")

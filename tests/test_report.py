@@ -172,3 +172,12 @@ def test_the_browser_check_sees_broken_images_and_script_errors(tmp_path):
     assert seen.images == [{"alt": "broken", "complete": True, "naturalWidth": 0, "naturalHeight": 0}]
     text = " ".join(seen.errors)
     assert "no_such_function" in text and "boom" in text and "resource failed to load: IMG" in text
+
+
+def test_importing_report_does_not_import_matplotlib():
+    import subprocess
+    import sys
+
+    code = "import repgeo.report, sys; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

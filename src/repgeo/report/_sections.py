@@ -125,7 +125,8 @@ CAPACITY_COLUMNS = [
                "(mean-field geometry). Smaller radius: higher capacity."),
     ("dimension", "Manifold dimension D<sub>M</sub>: how many directions a class manifold effectively spans "
                   "(mean-field geometry). Smaller dimension: higher capacity."),
-    ("center corr.", "Mean correlation between class centers after the common directions are removed."),
+    ("center corr.", "Mean absolute cosine between the class centers (after subtracting their mean), before the "
+                     "common center directions are removed."),
     ("K", "Number of common center directions the analysis removed before measuring."),
     ("decoding acc", "Held-out accuracy of a ridge linear classifier on random dichotomies of the classes "
                      "(&plusmn; SE over dichotomies): the empirical counterpart of capacity."),
