@@ -181,3 +181,30 @@ def test_importing_report_does_not_import_matplotlib():
     code = "import repgeo.report, sys; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_report_of_a_pairwise_run_names_its_measure(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    files = []
+    for k in range(4):
+        files.append(tmp_path / f"layer{k}.npy")
+        np.save(files[-1], rng.standard_normal((15, 4)))
+    out = tmp_path / "results"
+    out.mkdir()
+    assert main(["pairwise", *map(str, files), "-m", "shape", "--param", "alpha=0.5", "-o", str(out / "D.npz")]) == 0
+    text = rg.report.build_report(out)
+    row = re.search(r"<tr><td class=\"text\">D</td>(.*?)</tr>", text).group(1)
+    assert "ShapeMetric(alpha=0.5," in row and ">distance<" in row
+    assert "4 representations (rows matched" in text and "layer0, layer1" in text
+    assert len(_images(text)) == 1
+
+
+def test_measure_from_repr_rebuilds_registered_classes_and_evaluates_nothing():
+    from repgeo.report._sections import measure_from_repr
+
+    m = rg.ShapeMetric(alpha=0.25, score="euclidean")
+    assert measure_from_repr(repr(m)) == m
+    assert measure_from_repr(repr(rg.RSA(rdm="euclidean"))) == rg.RSA(rdm="euclidean")
+    for text in ("__import__('os').system('true')", "ShapeMetric(alpha=__import__('os'))", "ShapeMetric(alpha=2.0)",
+                 "NotAMeasure()", "ShapeMetric(", "", "ShapeMetric(1.0)"):
+        assert measure_from_repr(text) is None, text

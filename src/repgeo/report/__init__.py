@@ -8,8 +8,8 @@ file the directory holds becomes a section:
 file                               section
 =================================  ==========================================
 ``networks.json``, ``matrices.npz``  inputs: the networks and the representations
-``matrices.npz`` (+ ``measures.json``)  the measures' declared properties; one
-                                   clustered heatmap per measure
+``matrices.npz`` (+ ``measures.json``),  the measures' declared properties; one
+any saved ``PairwiseResult`` ``.npz``  clustered heatmap per matrix
 ``embedding_*.csv``                2-D embeddings coloured by network
 ``capacity.json``                  capacity table with SEs and column
                                    explanations; capacity and geometry against layer
@@ -72,8 +72,8 @@ def build_report(results_dir: str | os.PathLike, *, title: str = "repgeo report"
         sections += built if isinstance(built, list) else [] if built is None else [built]
     if not sections:
         raise ValueError(
-            f"results_dir {str(d)!r} holds no result file a report knows (networks.json, matrices.npz, "
-            "embedding_*.csv, capacity.json, msa_lazy_vs_rich.json, paths.json, summary.txt)"
+            f"results_dir {str(d)!r} holds no result file a report knows (networks.json, matrices.npz, an .npz "
+            "from `repgeo pairwise -o`, embedding_*.csv, capacity.json, msa_lazy_vs_rich.json, paths.json, summary.txt)"
         )
     return page(title, f"results from {d.resolve()} · repgeo {__version__}", sections)
 

@@ -6,13 +6,14 @@ files are absent, so a report shows whatever a directory holds.
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .._registry import get_measure
+from .._registry import get_measure, registered
 from ..plot import capacity_profile, embedding, heatmap, layer_profile, point_map
 from ._html import esc, figure_html, new_figure, number, table, with_se
 
@@ -28,7 +29,7 @@ def _network_of(label: str) -> str:
 
 
 def inputs(d: Path) -> Section | None:
-    """The networks (networks.json) and the representations compared (matrices.npz labels)."""
+    """The networks (networks.json) and the representations compared (the labels of the matrices)."""
     parts = []
     if (d / "networks.json").exists():
         nets = _json(d / "networks.json")
@@ -38,11 +39,13 @@ def inputs(d: Path) -> Section | None:
         parts.append("<p>The networks whose layers are compared (multi-layer perceptrons trained on "
                      "scikit-learn's bundled 8&times;8 digits; accuracies on the training and held-out images).</p>")
         parts.append(table(["network", "hidden widths", "labels", "seed", "train acc", "test acc"], rows, (0, 1, 2)))
-    if (d / "matrices.npz").exists():
-        with np.load(d / "matrices.npz") as z:
-            labels = [str(x) for x in z["labels"]]
-        parts.append(f"<p>{len(labels)} representations, each the activations of one layer on the same held-out "
-                     f"images (rows matched across representations): {esc(', '.join(labels))}.</p>")
+    mats = _matrices(d)
+    if mats:
+        labels = mats[0][2]
+        what = (", each the activations of one layer on the same held-out images" if (d / "networks.json").exists()
+                else "")
+        parts.append(f"<p>{len(labels)} representations{what} (rows matched across representations): "
+                     f"{esc(', '.join(labels))}.</p>")
     return ("inputs", "Inputs", "\n".join(parts)) if parts else None
 
 
@@ -57,37 +60,75 @@ def _measure_for(label: str, meta: dict) -> Any:
         return None
 
 
-def measures_and_matrices(d: Path) -> list[Section]:
-    """The measures' declared properties and one clustered heatmap per all-pairs matrix (matrices.npz)."""
-    if not (d / "matrices.npz").exists():
-        return []
-    meta = _json(d / "measures.json") if (d / "measures.json").exists() else {}
-    with np.load(d / "matrices.npz") as z:
-        labels = [str(x) for x in z["labels"]]
-        mats = {k: z[k] for k in z.files if k != "labels"}
-    rows, figs = [], []
-    for key, M in mats.items():
-        m = _measure_for(key, meta)
-        if m is None:
-            rows.append([esc(key), "unknown"] + ["&mdash;"] * 7)
+def measure_from_repr(text: str) -> Any:
+    """Rebuild a registered measure class from its ``repr`` (literal keyword values only; nothing is evaluated).
+
+    Returns None when the text is not a call of a registered measure class with literal arguments.
+    """
+    try:
+        call = ast.parse(text.strip(), mode="eval").body
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name) or call.args:
+            return None
+        kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
+    except (SyntaxError, ValueError):
+        return None
+    classes = {type(m).__name__: type(m) for m in registered().values()}
+    try:
+        return classes[call.func.id](**kwargs) if call.func.id in classes else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _matrices(d: Path) -> list[tuple[str, np.ndarray, list[str], Any]]:
+    """``(label, matrix, row labels, measure or None)`` from matrices.npz and any saved PairwiseResult (.npz)."""
+    out = []
+    if (d / "matrices.npz").exists():
+        meta = _json(d / "measures.json") if (d / "measures.json").exists() else {}
+        with np.load(d / "matrices.npz") as z:
+            labels = [str(x) for x in z["labels"]]
+            out += [(k, z[k], labels, _measure_for(k, meta)) for k in z.files if k != "labels"]
+    for f in sorted(d.glob("*.npz")):  # `repgeo pairwise -o X.npz` / PairwiseResult.save: values, labels, measure
+        if f.name == "matrices.npz":
             continue
-        info = m.info
-        lo, hi = info.bounds
-        rows.append([esc(key), f"<code>{esc(repr(m))}</code>", esc(info.kind), number(info.metric),
-                     number(info.symmetric), esc(", ".join(sorted(info.invariances)) or "none"), esc(info.input),
-                     f"[{number(lo, 2)}, {number(hi, 2)}]".replace("inf", "&infin;"), number(info.identity_value, 2)])
+        with np.load(f) as z:
+            if {"values", "labels"} <= set(z.files):
+                measure = measure_from_repr(str(z["measure"])) if "measure" in z.files else None
+                out.append((f.stem, z["values"], [str(x) for x in z["labels"]], measure))
+    return out
+
+
+def measures_and_matrices(d: Path) -> list[Section]:
+    """The measures' declared properties and one clustered heatmap per all-pairs matrix (matrices.npz, *.npz)."""
+    mats = _matrices(d)
+    if not mats:
+        return []
+    rows, figs = [], []
+    for key, M, labels, m in mats:
+        if m is None:
+            rows.append([esc(key), "not a registered measure"] + ["&mdash;"] * 7)
+            kind = "values"
+        else:
+            info = m.info
+            lo, hi = info.bounds
+            rows.append([esc(key), f"<code>{esc(repr(m))}</code>", esc(info.kind), number(info.metric),
+                         number(info.symmetric), esc(", ".join(sorted(info.invariances)) or "none"), esc(info.input),
+                         f"[{number(lo, 2)}, {number(hi, 2)}]".replace("inf", "&infin;"), number(info.identity_value, 2)])
+            kind = info.kind + (", a metric" if info.metric else "")
+        square = M.shape[0] == M.shape[1] and np.isfinite(M).all()
         fig, (ax,) = new_figure(6.2, 5.2)
-        heatmap(M, labels=labels, order="cluster", ax=ax, title=f"{key}: {info.kind}")
-        figs.append(figure_html(fig, f"<b>{esc(key)}</b> ({esc(info.kind)}{', a metric' if info.metric else ''}) "
-                                     "between every pair of layers; rows and columns ordered by average-linkage "
-                                     "clustering, so blocks are groups of similar layers.", f"heatmap of {key}"))
+        heatmap(M, labels=labels if len(labels) == M.shape[0] else None, order="cluster" if square else None,
+                ax=ax, title=f"{key}: {kind}")
+        figs.append(figure_html(fig, f"<b>{esc(key)}</b> ({esc(kind)}) between every pair of representations"
+                                     + ("; rows and columns ordered by average-linkage clustering, so blocks are "
+                                        "groups of similar representations." if square else "."),
+                                f"heatmap of {key}"))
     intro = ("<p>What each number is, as each measure declares it in its <code>MeasureInfo</code> (checked for every "
              "registered measure by the contract test): a <i>distance</i> is 0 for identical inputs and grows with "
              "difference; a <i>similarity</i> is largest for identical inputs; <i>metric</i> means the triangle "
              "inequality holds; <i>invariances</i> are the transformations of one input that leave the value "
              "unchanged.</p>")
     head = ["label", "measure", "kind", "metric", "symmetric", "invariant to", "input", "range", "identity"]
-    refs = sorted({r for key in mats if (m := _measure_for(key, meta)) is not None for r in m.info.references})
+    refs = sorted({r for *_, m in mats if m is not None for r in m.info.references})
     ref_html = "<p class=\"note\">References: " + "; ".join(esc(r) for r in refs) + "</p>" if refs else ""
     return [("measures", "Measures", intro + table(head, rows, (0, 1, 2, 5, 6)) + ref_html),
             ("matrices", "Matrices", "\n".join(figs))]
