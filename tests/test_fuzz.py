@@ -133,8 +133,8 @@ def _pullback_case(data, guard):
 
 # ---- pictures: hostile matrices draw or raise a clear error --------------------------------------
 
-#: Rendering is slow next to arithmetic: fewer examples (the thorough profile still multiplies them).
-FUZZ_PLOT = settings(FUZZ, max_examples=max(50, settings.default.max_examples // 20))
+#: Rendering is slow next to arithmetic: fewer examples in both passes.
+PLOT_DEPTHS = [pytest.param(8, id="quick"), pytest.param(60, id="deep", marks=pytest.mark.slow)]
 
 
 @pytest.fixture(scope="module")
@@ -145,10 +145,12 @@ def plot_guard():
     g.close()
 
 
-@pytest.mark.slow
-@FUZZ_PLOT
-@given(data=st.data())
-def test_heatmap_survives_hostile_input(data, plot_guard):
+@pytest.mark.parametrize("depth", PLOT_DEPTHS)
+def test_heatmap_survives_hostile_input(depth, plot_guard):
+    fuzz(depth)(_heatmap_case)(plot_guard=plot_guard)
+
+
+def _heatmap_case(data, plot_guard):
     from fuzzing import draw_plot, square_shapes, symmetrized
 
     spec = data.draw(specs(square_shapes, data.draw(st.booleans())), label="spec")
@@ -159,10 +161,12 @@ def test_heatmap_survives_hostile_input(data, plot_guard):
     check_outcome(out, (0.0, 0.0), ("matrix_or_result", "order", "matrix"))
 
 
-@pytest.mark.slow
-@FUZZ_PLOT
-@given(data=st.data())
-def test_embedding_survives_hostile_input(data, plot_guard):
+@pytest.mark.parametrize("depth", PLOT_DEPTHS)
+def test_embedding_survives_hostile_input(depth, plot_guard):
+    fuzz(depth)(_embedding_case)(plot_guard=plot_guard)
+
+
+def _embedding_case(data, plot_guard):
     from fuzzing import draw_plot, square_shapes, symmetrized
 
     spec = data.draw(specs(st.one_of(square_shapes, matrix_shapes), data.draw(st.booleans())), label="spec")
@@ -172,10 +176,12 @@ def test_embedding_survives_hostile_input(data, plot_guard):
     check_outcome(out, (0.0, 0.0), ("embedding_or_matrix",))
 
 
-@pytest.mark.slow
-@FUZZ_PLOT
-@given(data=st.data())
-def test_point_map_survives_hostile_input(data, plot_guard):
+@pytest.mark.parametrize("depth", PLOT_DEPTHS)
+def test_point_map_survives_hostile_input(depth, plot_guard):
+    fuzz(depth)(_point_map_case)(plot_guard=plot_guard)
+
+
+def _point_map_case(data, plot_guard):
     numeric = data.draw(st.booleans())
     n = data.draw(st.integers(1, 30), label="n")
     points = build(data.draw(specs(st.sampled_from([(n, 2), (n, 2), (n, 3), (n,)]), numeric), label="points"))
@@ -186,10 +192,12 @@ def test_point_map_survives_hostile_input(data, plot_guard):
     check_outcome(out, (0.0, 0.0), ("points", "values"))
 
 
-@pytest.mark.slow
-@FUZZ_PLOT
-@given(data=st.data())
-def test_null_distribution_survives_hostile_input(data, plot_guard):
+@pytest.mark.parametrize("depth", PLOT_DEPTHS)
+def test_null_distribution_survives_hostile_input(depth, plot_guard):
+    fuzz(depth)(_null_distribution_case)(plot_guard=plot_guard)
+
+
+def _null_distribution_case(data, plot_guard):
     from fuzzing import draw_plot, sizes
 
     null = build(data.draw(specs(st.one_of(st.tuples(sizes(1, 200)), matrix_shapes), data.draw(st.booleans()))))

@@ -264,3 +264,11 @@ def test_null_distribution_marks_the_observed_value_and_p_value(tmp_path):
         rg.plot.null_distribution(null)
     with pytest.raises(ValueError, match="observed must be one number"):
         rg.plot.null_distribution(null, [1.0, 2.0])
+
+
+def test_cluster_order_is_scale_free_up_to_the_float_range():
+    rng = np.random.default_rng(9)
+    M = rng.standard_normal((6, 6))  # neither a distance nor a similarity: rows are clustered
+    order = rg.plot.cluster_order(M)
+    for scale in (1e-300, 1e300):
+        np.testing.assert_array_equal(rg.plot.cluster_order(M * scale), order)

@@ -752,7 +752,7 @@ def check_length(values: Any, name: str, n: int, meaning: str) -> list:
 
 
 def check_drawable(values: np.ndarray, name: str) -> np.ndarray:
-    """Finite entries of ``values`` must span a range a figure can scale (a quarter of the float64 range).
+    """Finite entries of ``values`` must lie within +-1e300, a range a figure can scale without overflow.
 
     Examples
     --------
@@ -762,7 +762,7 @@ def check_drawable(values: np.ndarray, name: str) -> np.ndarray:
     ValueError: matrix spans 0 to 1e+308, too wide a range to draw in float64; rescale it
     """
     finite = values[np.isfinite(values)]
-    if finite.size and (np.abs(finite).max() > np.finfo(float).max / 4):
+    if finite.size and (np.abs(finite).max() > 1e300):  # axis limits, margins and aspect ratios need headroom
         raise ValueError(f"{name} spans {finite.min():.3g} to {finite.max():.3g}, too wide a range to draw in "
                          "float64; rescale it")
     return values

@@ -33,8 +33,7 @@ def _as_distances(M: np.ndarray) -> np.ndarray:
     """A dissimilarity matrix for clustering ``M``: itself, a similarity turned round, or row distances."""
     S = (M + M.T) / 2
     diag = np.diag(S)
-    scale = max(float(np.abs(S).max()), np.finfo(float).tiny)
-    tol = 1e-9 * scale
+    tol = 1e-9 * max(float(np.abs(S).max()), np.finfo(float).tiny)
     if np.all(np.abs(diag) <= tol) and np.all(S >= -tol):  # a distance: zero diagonal, non-negative
         D = S
     elif np.all(diag[:, None] >= S - tol) and np.all(diag[None, :] >= S - tol):  # a similarity
@@ -79,6 +78,7 @@ def cluster_order(matrix: Any) -> np.ndarray:
         raise ValueError(f"matrix must be square to be ordered by clustering; got shape {M.shape}")
     if len(M) < 3:
         return np.arange(len(M))
+    M = M / (np.abs(M).max() or 1.0)  # the order is scale-free; row distances of 1e300 entries would overflow
     condensed = squareform(_as_distances(M), checks=False)
     Z = linkage(condensed, method="average")
     return leaves_list(optimal_leaf_ordering(Z, condensed)).astype(int)
