@@ -115,7 +115,7 @@ def measures_and_matrices(d: Path) -> list[Section]:
                          f"[{number(lo, 2)}, {number(hi, 2)}]".replace("inf", "&infin;"), number(info.identity_value, 2)])
             kind = info.kind + (", a metric" if info.metric else "")
         square = M.shape[0] == M.shape[1] and np.isfinite(M).all()
-        fig, (ax,) = new_figure(6.2, 5.2)
+        fig, (ax,) = new_figure(5.6, 4.9)
         heatmap(M, labels=labels if len(labels) == M.shape[0] else None, order="cluster" if square else None,
                 ax=ax, title=f"{key}: {kind}")
         figs.append(figure_html(fig, f"<b>{esc(key)}</b> ({esc(kind)}) between every pair of representations"
@@ -145,14 +145,16 @@ def embedding_section(d: Path) -> Section | None:
         labels = [r[0] for r in rows]
         coords = np.array([[float(r[1]), float(r[2])] for r in rows])
         measure = f.stem.removeprefix("embedding_")
+        last = {_network_of(lab): lab for lab in labels}  # each network's last layer listed
+        names = [lab if lab == last[_network_of(lab)] else "" for lab in labels]  # fewer labels, no pile-up
         fig, (ax,) = new_figure(7.5, 6)
-        embedding(coords, labels=labels, colors=[_network_of(lab) for lab in labels], ax=ax,
+        embedding(coords, labels=names, colors=[_network_of(lab) for lab in labels], ax=ax,
                   title=f"classical MDS of the {measure} distances")
         ax.set_xlabel("MDS 1")
         ax.set_ylabel("MDS 2")
         parts.append(figure_html(fig, f"Each point is one layer, placed by classical multidimensional scaling so "
                                       f"that distances in the picture approximate the {esc(measure)} distances; "
-                                      "colour: network.", f"embedding by {measure}"))
+                                      "colour: network; text: each network's last layer.", f"embedding by {measure}"))
     return "embedding", "Embeddings", "\n".join(parts)
 
 
