@@ -149,7 +149,8 @@ def stiefel_cg(
             dnorm = np.sqrt(_inner(da, da))
             last = step[active]
             alpha = np.where(np.isfinite(last), 2.0 * last, 1.0) / dnorm
-            V_new, f_new, g_new, d_old, ok = _line_search(cost, Va, fa, da, slope, alpha, armijo, max_backtracks)
+            V_new, f_new, eg_new, d_old, ok = _line_search(cost, Va, fa, da, slope, alpha, armijo, max_backtracks)
+            g_new = tangent(V_new, eg_new)
             finite = np.isfinite(f_new) & np.isfinite(g_new).all(axis=(1, 2))
             status[active[~ok & finite]] = _LINE_SEARCH
             status[active[~finite]] = _NON_FINITE
@@ -182,11 +183,14 @@ def _accept(f: np.ndarray, slope: np.ndarray, alpha: np.ndarray, f_new: np.ndarr
 
 def _evaluate(cost: CostFunction, V: np.ndarray, d: np.ndarray, alpha: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Point ``retract(V + alpha d)``, its cost, Riemannian gradient, the transported ``d`` and the slope."""
+    """Point ``retract(V + alpha d)``, its cost, Euclidean gradient, the transported ``d`` and the slope.
+
+    The slope ``<grad f, P d>`` needs no projection of the gradient (the
+    tangent projection ``P`` is orthogonal)."""
     V_new = retract(V + alpha[:, None, None] * d)
     f_new, eg_new = cost(V_new)
-    g_new, d_new = tangent(V_new, eg_new), tangent(V_new, d)
-    return V_new, f_new, g_new, d_new, _inner(g_new, d_new)
+    d_new = tangent(V_new, d)
+    return V_new, f_new, eg_new, d_new, _inner(eg_new, d_new)
 
 
 def _line_search(cost: CostFunction, V: np.ndarray, f: np.ndarray, d: np.ndarray, slope: np.ndarray,
@@ -199,11 +203,11 @@ def _line_search(cost: CostFunction, V: np.ndarray, f: np.ndarray, d: np.ndarray
     exact line search keeps the conjugate directions conjugate).  The better
     acceptable trial is kept; when neither is acceptable the step is
     shrunk by safeguarded quadratic interpolation.  Returns the new points,
-    their costs, Riemannian gradients and transported directions, and which
+    their costs, Euclidean gradients and transported directions, and which
     starts found an acceptable step (the others keep a rejected trial).
     Runs under the caller's ``np.errstate``.
     """
-    V_new, f_new, g_new, d_new, s_new = _evaluate(cost, V, d, alpha)
+    V_new, f_new, eg_new, d_new, s_new = _evaluate(cost, V, d, alpha)
     f1 = f_new.copy()
     secant = alpha * slope / (slope - s_new)
     use = np.isfinite(secant) & (s_new > slope) & (secant > 0)
@@ -212,12 +216,12 @@ def _line_search(cost: CostFunction, V: np.ndarray, f: np.ndarray, d: np.ndarray
     if use.any():
         rows = np.flatnonzero(use)
         a2 = np.clip(secant[rows], 1e-3 * alpha[rows], 1e3 * alpha[rows])
-        V2, f2, g2, d2, s2 = _evaluate(cost, V[rows], d[rows], a2)
+        V2, f2, eg2, d2, s2 = _evaluate(cost, V[rows], d[rows], a2)
         ok2 = _accept(f[rows], slope[rows], a2, f2, s2, armijo)
         take = ok2 & (~ok[rows] | (f2 <= f1[rows]))
         r = rows[take]
-        V_new[r], f_new[r], g_new[r], d_new[r], s_new[r], a_new[r] = (
-            V2[take], f2[take], g2[take], d2[take], s2[take], a2[take])
+        V_new[r], f_new[r], eg_new[r], d_new[r], s_new[r], a_new[r] = (
+            V2[take], f2[take], eg2[take], d2[take], s2[take], a2[take])
         ok[r] = True
     for _ in range(max_backtracks):
         bad = np.flatnonzero(~ok)
@@ -227,11 +231,11 @@ def _line_search(cost: CostFunction, V: np.ndarray, f: np.ndarray, d: np.ndarray
         quad = -slope[bad] * a * a / (2.0 * excess)
         quad = np.where(np.isnan(quad), 0.5 * a, np.where(quad == np.inf, 0.5 * a, np.where(quad == -np.inf, 0.1 * a, quad)))
         a = np.clip(quad, 0.1 * a, 0.5 * a)
-        V_try, f_try, g_try, d_try, s_try = _evaluate(cost, V[bad], d[bad], a)
-        V_new[bad], f_new[bad], g_new[bad], d_new[bad], s_new[bad], a_new[bad] = V_try, f_try, g_try, d_try, s_try, a
+        V_try, f_try, eg_try, d_try, s_try = _evaluate(cost, V[bad], d[bad], a)
+        V_new[bad], f_new[bad], eg_new[bad], d_new[bad], s_new[bad], a_new[bad] = V_try, f_try, eg_try, d_try, s_try, a
         ok[bad] = _accept(f[bad], slope[bad], a, f_try, s_try, armijo)
     alpha[:] = a_new
-    return V_new, f_new, g_new, d_new, ok
+    return V_new, f_new, eg_new, d_new, ok
 
 
 def _tangent_basis(V: np.ndarray) -> np.ndarray:
