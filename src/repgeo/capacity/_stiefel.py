@@ -83,8 +83,11 @@ def retract(V: np.ndarray) -> np.ndarray:
         Q, G = V, V.transpose(0, 2, 1) @ V
         eye = np.eye(V.shape[2])
         for _ in range(2):
-            L = np.linalg.cholesky(G) if np.isfinite(G).all() else None
-            if L is None or not (np.diagonal(L, axis1=1, axis2=2) > 0).all():
+            try:
+                L = np.linalg.cholesky(G)
+            except np.linalg.LinAlgError:  # rank deficient or non-finite: Householder below
+                break
+            if not (np.diagonal(L, axis1=1, axis2=2) > 0).all():
                 break
             Q = Q @ np.linalg.inv(L).transpose(0, 2, 1)
             G = Q.transpose(0, 2, 1) @ Q
