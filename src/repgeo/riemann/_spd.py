@@ -96,8 +96,10 @@ def _cholesky_ok(g: np.ndarray) -> bool:
         return False
 
 
-def _pencil(A: tuple, B: tuple, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pencil(A: tuple, B: tuple, kind: str, logdet: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Singular values of ``R1 R2^{-1}`` (accurate for ``kind``), ``log(s1 / s2)`` and ``log det(R1 / R2)``.
+
+    The last is computed only with ``logdet`` (None otherwise).
 
     Works through the stack in blocks of about a megabyte (:func:`K.blocks`), so every
     intermediate stays in cache; errors name the point in the whole stack.
@@ -105,7 +107,7 @@ def _pencil(A: tuple, B: tuple, kind: str) -> tuple[np.ndarray, np.ndarray, np.n
     (G1, a1), (G2, a2) = A, B
     xp = namespace(G1)
     n, m = G1.shape[:2]
-    sv, dlog, dlogdet = xp.empty((n, m)), xp.empty((n,)), xp.empty((n,))
+    sv, dlog, dlogdet = xp.empty((n, m)), xp.empty((n,)), xp.empty((n,)) if logdet else None
     for sl in xp.blocks(n, m):
         (ls1, R1), (ls2, R2) = _factor(G1[sl], a1[sl], "G1", sl.start), _factor(G2[sl], a2[sl], "G2", sl.start)
         R2_inv = K.tri_inv(R2)
@@ -119,7 +121,8 @@ def _pencil(A: tuple, B: tuple, kind: str) -> tuple[np.ndarray, np.ndarray, np.n
                 f"{lo:.3g} to {hi:.3g} after scaling) to resolve in float64; regularise them"
             )
         dlog[sl] = ls1 - ls2
-        dlogdet[sl] = K.log_det_triangular(R1) - K.log_det_triangular(R2)
+        if logdet:
+            dlogdet[sl] = K.log_det_triangular(R1) - K.log_det_triangular(R2)
     return sv, dlog, dlogdet
 
 
