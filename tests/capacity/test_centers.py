@@ -115,3 +115,25 @@ def test_retract_is_the_q_factor_with_positive_diagonal():
     Q = retract(V)
     assert np.isfinite(Q).all()
     np.testing.assert_allclose(Q[1].T @ Q[1], np.eye(2), atol=1e-15)
+
+
+def test_expanded_search_selects_what_the_direct_formula_selects(monkeypatch):
+    """mean_field with the search on the direct cost formula gives the same result to 1e-10."""
+    rng = np.random.default_rng(23)
+    shared = rng.standard_normal((3, 60))
+    centers = rng.standard_normal((20, 3)) @ shared * 2 + 0.5 * rng.standard_normal((20, 60))
+    mans = centers[:, None, :] + 0.7 * rng.standard_normal((20, 10, 60))
+    fast = mean_field(mans, n_t=100, rng=4)
+
+    class Direct:
+        def __init__(self, X):
+            self.X = X
+
+        def __call__(self, V):
+            return _centers._batched_cost(V, self.X)
+
+    monkeypatch.setattr(_centers, "_SearchCost", Direct)
+    direct = mean_field(mans, n_t=100, rng=4)
+    assert fast.n_centers == direct.n_centers
+    for field in ("capacity", "radius", "dimension"):
+        assert getattr(fast, field) == pytest.approx(getattr(direct, field), rel=1e-10), field
