@@ -24,9 +24,9 @@ import argparse
 import importlib
 import io
 import os
+import statistics
 import subprocess
 import sys
-import statistics
 import tarfile
 import tempfile
 import time

@@ -3,9 +3,12 @@
 import numpy as np
 import pytest
 
-from repgeo.capacity import mean_field
-from repgeo.capacity import _centers
-from repgeo.capacity._centers import CenterConvergenceWarning, center_structure, residual_cosine_cost
+from repgeo.capacity import _centers, mean_field
+from repgeo.capacity._centers import (
+    CenterConvergenceWarning,
+    center_structure,
+    residual_cosine_cost,
+)
 from repgeo.capacity._stiefel import newton_polish, retract, stiefel_cg, tangent
 
 

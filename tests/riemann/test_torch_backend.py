@@ -152,8 +152,8 @@ def msa_matches_numpy(device, seed, m, log_cond1, log_cond2):
 
 #: Draws that failed before the borderline rule: metrics exactly at max_condition (the backends'
 #: rounding put them on opposite sides), and a pair near both thresholds.
-KNOWN_EDGES = [dict(seed=360, m=3, log_cond1=10.0, log_cond2=10.0),
-               dict(seed=370, m=5, log_cond1=10.875, log_cond2=11.87)]
+KNOWN_EDGES = [{"seed": 360, "m": 3, "log_cond1": 10.0, "log_cond2": 10.0},
+               {"seed": 370, "m": 5, "log_cond1": 10.875, "log_cond2": 11.87}]
 
 
 def on_draws(check, device, draws):
