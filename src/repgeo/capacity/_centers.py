@@ -138,6 +138,20 @@ class _SearchCost:
         c0 = np.maximum(self.diag - np.einsum("rik,rik->ri", c, c), self.floor)
         u = 1.0 / c0
         direct = u @ self.diag > self.max_amplification
+        if direct.any():  # each start by one formula only
+            if direct.all():
+                return _batched_cost(V, X, C)
+            cost, grad = np.empty(R), np.empty_like(V)
+            cost[direct], grad[direct] = _batched_cost(V[direct], X, C)
+            keep = ~direct
+            cost[keep], grad[keep] = self._expanded(X, C, c[keep], u[keep])
+            return cost, grad
+        return self._expanded(X, C, c, u)
+
+    def _expanded(self, X: np.ndarray, C: np.ndarray, c: np.ndarray, u: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        R, P, K = c.shape
+        r = X.shape[1]
         c_hat = c * u[:, :, None]
         C_c_hat = (C @ c_hat.transpose(1, 0, 2).reshape(P, R * K)).reshape(P, R, K).transpose(1, 0, 2)
         M = c.transpose(0, 2, 1) @ c_hat
@@ -146,8 +160,6 @@ class _SearchCost:
         cost = 0.5 * np.einsum("rm,rm->r", u, q)
         grad_c = 2.0 * (u * u * q)[:, :, None] * c - 2.0 * u[:, :, None] * (C_c_hat - cM)
         grad = (X.T @ grad_c.transpose(1, 0, 2).reshape(P, R * K)).reshape(r, R, K).transpose(1, 0, 2)
-        if direct.any():
-            cost[direct], grad[direct] = _batched_cost(V[direct], X, C)
         return cost, grad
 
 
