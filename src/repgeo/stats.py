@@ -427,11 +427,11 @@ def mantel(
         z.append(v / size)
     z1, Z2 = z[0], np.zeros((n, n))
     Z2[i, j] = z[1]
-    Z2 = Z2 + Z2.T
+    flat = (Z2 + Z2.T).ravel()
 
     def statistic(idx: np.ndarray, axis: int = -1) -> np.ndarray:
         idx = np.asarray(idx, dtype=np.intp)
-        return Z2[idx[..., i], idx[..., j]] @ z1
+        return flat[idx[..., i] * n + idx[..., j]] @ z1
 
     res = scipy.stats.permutation_test(
         (np.arange(n),),
