@@ -662,14 +662,18 @@ def check_distance_matrix(D: Any, name: str, *, n: int | None = None, shape: tup
         k = D.shape[0] if n is None else n
         if D.shape != (k, k):
             raise ValueError(f"{name} must be a square ({k}, {k}) distance matrix; got shape {D.shape}")
-        asym = float(np.abs(D - D.T).max())
-        if asym > 1e-10 * max(float(np.abs(D).max()), np.finfo(float).tiny):
+        top = float(np.abs(D).max())
+        e = int(np.frexp(top)[1]) if top > 0 else 0
+        unit = np.ldexp(D, -e)  # exact: differences cannot overflow at 1e308
+        asym = float(np.abs(unit - unit.T).max())
+        if asym > 1e-10 * max(float(np.abs(unit).max()), np.finfo(float).tiny):
             raise ValueError(
-                f"{name} must be symmetric (a distance matrix); the largest asymmetry |{name} - {name}^T| is {asym:.3g}"
+                f"{name} must be symmetric (a distance matrix); the largest asymmetry |{name} - {name}^T| is "
+                f"{np.ldexp(asym, e):.3g}"
             )
         if np.any(np.diag(D) != 0):
             raise ValueError(f"{name} must have a zero diagonal (a distance matrix); got max |diag| {np.abs(np.diag(D)).max():.3g}")
-        D = 0.5 * (D + D.T)
+        D = np.ldexp(0.5 * (unit + unit.T), e)
     if np.any(D < 0):
         raise ValueError(f"{name} must hold non-negative distances; its smallest entry is {D.min():.3g}")
     return D

@@ -10,6 +10,7 @@ import scipy.linalg
 from scipy.spatial.distance import pdist, squareform
 from scipy.stats import spearmanr
 
+from ._linalg import to_unit_scale
 from ._measure import Measure
 from ._registry import get_measure
 from ._validation import (
@@ -391,16 +392,20 @@ def metric_mds(D: Any, n_components: int = 2, *, max_iter: int = 300, eps: float
 
     D = check_distance_matrix(D, "D")
     max_iter = check_positive_int(max_iter, "max_iter")
-    start = classical_mds(D, n_components)
-    scale = float(np.abs(D).max()) or 1.0
+    n_components = check_positive_int(n_components, "n_components")
+    if n_components >= D.shape[0]:
+        raise ValueError(f"n_components must be < the number of points K={D.shape[0]}; got {n_components}")
+    if not D.any():  # every point in one place: SMACOF would divide 0 by 0
+        return MetricEmbedding(np.zeros((D.shape[0], n_components)), 0.0, 0, float("nan"))
+    unit, e = to_unit_scale(D)  # exact power-of-two rescaling: SMACOF works on numbers near 1
+    start = classical_mds(unit, n_components)
     coords, _, n_iter = smacof(
-        D / scale, metric=True, n_components=n_components, init=start.coords / scale, n_init=1,
+        unit, metric=True, n_components=n_components, init=start.coords, n_init=1,
         max_iter=max_iter, eps=eps, return_n_iter=True, normalized_stress=False,
     )
-    coords = coords * scale
     if not np.isfinite(coords).all():
         raise ValueError("metric MDS diverged (non-finite coordinates); check D for extreme values")
-    original, embedded = squareform(D, checks=False), pdist(coords)
+    original, embedded = squareform(unit, checks=False), pdist(coords)
     denom = float(np.sum(original**2))
     stress = float(np.sqrt(np.sum((embedded - original) ** 2) / denom)) if denom > 0 else 0.0
-    return MetricEmbedding(coords, stress, int(n_iter), _distortion(original, embedded))
+    return MetricEmbedding(np.ldexp(coords, e), stress, int(n_iter), _distortion(original, embedded))

@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 import scipy.stats
 
+from ._linalg import to_unit_scale
 from ._measure import Measure
 from ._registry import get_measure
 from ._validation import (
@@ -249,7 +250,8 @@ def bootstrap_ci(
     skew-corrected, with a jackknife over stimuli).  Duplicated stimuli
     enter a resample as repeated rows; for RSA they add zero-distance
     pairs, a known bias of naive stimulus bootstrap (Schuett et al. 2023).
-    When every resample gives the same value, the interval is that value.
+    Where BCa is undefined (every resample gives nearly the same value, so
+    its acceleration is 0/0) the percentile interval is returned.
 
     Examples
     --------
@@ -270,10 +272,18 @@ def bootstrap_ci(
 
     def statistic(idx: np.ndarray) -> float:
         idx = np.asarray(idx, dtype=np.intp)
-        return measure(X_arr[idx], Y_arr[idx])
+        try:
+            return measure(X_arr[idx], Y_arr[idx])
+        except ValueError as exc:
+            raise ValueError(
+                f"a bootstrap resample of the stimuli of X and Y ({np.unique(idx).size} distinct of {idx.size}) "
+                f"is degenerate for {measure!r}: {exc}. With few stimuli some resamples repeat too few rows; "
+                "use more stimuli"
+            ) from exc
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", scipy.stats.DegenerateDataWarning)  # a constant distribution: handled below
+    # a (nearly) constant bootstrap distribution makes BCa divide 0 by 0: handled below
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", scipy.stats.DegenerateDataWarning)
         res = scipy.stats.bootstrap(
             (np.arange(X_arr.shape[0]),),
             statistic,
@@ -285,8 +295,8 @@ def bootstrap_ci(
         )
     dist = np.asarray(res.bootstrap_distribution, float)
     low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
-    if np.ptp(dist) == 0 or not (np.isfinite(low) and np.isfinite(high)):
-        low, high = float(np.min(dist)), float(np.max(dist))
+    if not (np.isfinite(low) and np.isfinite(high)):  # BCa undefined: the percentile interval
+        low, high = (float(q) for q in np.quantile(dist, [(1 - confidence_level) / 2, (1 + confidence_level) / 2]))
     return BootstrapResult(float(observed), low, high, float(confidence_level), float(np.std(dist, ddof=1)), dist)
 
 
@@ -356,8 +366,18 @@ def noise_ceiling(data: Any, measure: Any, n_splits: int = 100, *, rng: Any = No
     for k in range(n_splits):
         order = gen.permutation(R)
         first, second = data[:, order[:h]].mean(axis=1), data[:, order[h : 2 * h]].mean(axis=1)
-        values[k] = measure(first, second)
+        try:
+            values[k] = measure(first, second)
+        except ValueError as exc:
+            raise ValueError(
+                f"data: the two half-averages ({h} repeats each, shape {first.shape}) cannot be compared by "
+                f"{measure!r}: {exc}"
+            ) from exc
     split_half = float(values.mean())
+    if split_half <= -1.0:
+        raise ValueError(
+            "data gives perfectly anti-correlated split halves (mean r = -1): the Spearman-Brown ceiling is undefined"
+        )
     return NoiseCeiling(split_half, spearman_brown(split_half), values, h)
 
 
@@ -417,12 +437,12 @@ def mantel(
     i, j = np.triu_indices(n, 1)
     z = []
     for D, name in ((D1, "D1"), (D2, "D2")):
-        v = D[i, j]
+        v = to_unit_scale(D[i, j])[0]  # exact: sums of squares cannot overflow
         if method == "spearman":
             v = scipy.stats.rankdata(v)
         v = v - v.mean()
         size = np.linalg.norm(v)
-        if not size > 1e-12 * max(float(np.abs(D[i, j]).max()), 1e-300):
+        if not size > 1e-12:
             raise ValueError(f"{name} has all off-diagonal distances equal; its correlation is undefined")
         z.append(v / size)
     z1, Z2 = z[0], np.zeros((n, n))

@@ -18,6 +18,15 @@ def _block_sums(v: np.ndarray, starts: np.ndarray, axis: int) -> np.ndarray:
     return np.add.reduceat(v, starts, axis=axis)
 
 
+def _rescale(moments: tuple, widths: tuple, old: list, new: list) -> tuple:
+    """Moments in working units ``2**old`` (per model) re-expressed in units ``2**new`` (exact)."""
+    shift = [0 if o is None or e is None else o - e for o, e in zip(old, new)]
+    s = np.concatenate([np.full(w, np.ldexp(1.0, k)) for w, k in zip(widths, shift)])
+    b = np.array([np.ldexp(1.0, 2 * k) for k in shift])
+    n, mean, C, V, S, t, lo, hi = moments
+    return (n, mean * s, C * np.outer(s, s), V * np.outer(b, s), S * np.outer(b, b), t * b, lo * s, hi * s)
+
+
 class StreamingCKAMatrix:
     r"""Linear CKA between several models, accumulated over batches of stimuli.
 
@@ -56,9 +65,10 @@ class StreamingCKAMatrix:
     where ``B`` holds each model's block of ``d`` in its row and
     ``q_m = ||d^{(m)}||^2``.  No raw (uncentred) sum is ever formed, so a
     common offset of ``1e6`` costs no more digits than the data's own
-    rounding.  Each model's data are divided by a power of two fixed at the
-    first batch (exact; CKA ignores scale), which keeps fourth powers in
-    float64's range.  Memory is ``P^2`` floats.
+    rounding.  Each model's data are divided by a power of two at least as
+    large as its largest entry seen so far (exact; CKA ignores scale; the
+    moments held are rescaled when a batch raises it), which keeps fourth
+    powers in float64's range.  Memory is ``P^2`` floats.
 
     This is the sample statistic of the whole data, not the average of
     per-batch CKAs (which is a different, batch-size-dependent number).
@@ -107,16 +117,30 @@ class StreamingCKAMatrix:
         arrays = [as_float_array(a, nm, ndim=2) for a, nm in zip(arrays, names)]
         check_matched_rows(arrays, names)
         widths = tuple(a.shape[1] for a in arrays)
+        seen = [power_of_two_exponent(a) if np.any(a) else None for a in arrays]
         if self._widths is None:
             self.labels, self._widths = labels, widths
             self._names = names
-            self._exponents = [power_of_two_exponent(a) for a in arrays]
+            self._exponents = [None] * len(arrays)
         elif labels != self.labels or widths != self._widths:
             raise ValueError(
                 f"batches must keep the models and widths of the first batch, {dict(zip(self.labels, self._widths))}; "
                 f"got {dict(zip(labels, widths))}"
             )
-        return [np.ldexp(a, -e) for a, e in zip(arrays, self._exponents)]
+        self._raise_unit(seen)
+        return [np.ldexp(a, -(e or 0)) for a, e in zip(arrays, self._exponents)]
+
+    def _raise_unit(self, seen: list) -> None:
+        """Make each model's working unit (a power of two) at least its largest entry seen.
+
+        The moments held so far are rescaled exactly (by powers of two, never
+        up), so every entry in working units stays below 1 and no product
+        overflows, whichever batch holds the largest values.
+        """
+        new = [e if s is None else s if e is None else max(e, s) for e, s in zip(self._exponents, seen)]
+        if self.n_samples and new != self._exponents:
+            self._moments = _rescale(self._moments, self._widths, self._exponents, new)
+        self._exponents = new
 
     def update(self, batches: Any) -> StreamingCKAMatrix:
         """Add one batch: a list or dict of ``(n_batch, p_m)`` arrays, one per model, rows matched.
@@ -163,8 +187,8 @@ class StreamingCKAMatrix:
         lo, hi = np.minimum(mine[6], batch[6]), np.maximum(mine[7], batch[7])
         if not all(np.isfinite(m).all() for m in merged[1:]):
             raise ValueError(
-                "batches overflowed float64 when merged: a later batch is far larger than the first "
-                f"(whose scale, a power of two per model, sets the working unit: 2**{self._exponents})"
+                f"batches overflowed float64 when merged (working units 2**{self._exponents} per model); "
+                "this should not happen, please report it"
             )
         self._moments, self.n_samples = merged + (lo, hi), n
 
@@ -179,17 +203,11 @@ class StreamingCKAMatrix:
                 f"other must accumulate the same models and widths, {dict(zip(self.labels, self._widths))}; "
                 f"got {dict(zip(other.labels, other._widths))}"
             )
-        moments = other._moments
         if self.n_samples == 0:
             self.labels, self._widths, self._names = other.labels, other._widths, other._names
             self._exponents = list(other._exponents)
-        else:  # bring other's moments to this accumulator's working unit (powers of two: exact)
-            scale = np.concatenate([np.full(w, 2.0 ** (eo - es)) for w, eo, es in
-                                    zip(self._widths, other._exponents, self._exponents)])
-            blocks = np.array([2.0 ** (2 * (eo - es)) for eo, es in zip(other._exponents, self._exponents)])
-            n, mean, C, V, S, t, lo, hi = moments
-            moments = (n, mean * scale, C * np.outer(scale, scale), V * np.outer(blocks, scale),
-                       S * np.outer(blocks, blocks), t * blocks, lo * scale, hi * scale)
+        self._raise_unit(other._exponents)
+        moments = _rescale(other._moments, self._widths, other._exponents, self._exponents)
         self._merge(moments)
         return self
 
@@ -203,8 +221,10 @@ class StreamingCKAMatrix:
         """
         need = 4 if self.hsic == "unbiased" else 3
         if self.n_samples < need:
+            held = " and ".join(self._names) + " hold" if self._widths is not None else "the accumulator holds"
             raise ValueError(
-                f"value needs at least {need} samples for the {self.hsic} estimator; {self.n_samples} seen so far"
+                f"{held} {self.n_samples} samples (rows) so far; value needs at least {need} for the "
+                f"{self.hsic} estimator"
             )
         n, _, C, _, S, t, lo, hi = self._moments
         starts = np.cumsum((0,) + self._widths[:-1])
