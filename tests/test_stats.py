@@ -82,7 +82,7 @@ def _null_pvalues(seeds, n_permutations, measure="linear_cka"):
     out = []
     for s in seeds:
         rng = np.random.default_rng(s)
-        X, Y = rng.standard_normal((15, 3)), rng.standard_normal((15, 2))
+        X, Y = rng.standard_normal((15, 3)), rng.standard_normal((15, 4))
         out.append(stats.permutation_test(X, Y, measure, n_permutations=n_permutations, rng=rng).pvalue)
     return np.array(out)
 
@@ -100,9 +100,10 @@ def test_pvalues_are_uniform_under_independence():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("measure", ["linear_cka", "rsa", "procrustes"])
-def test_pvalues_are_uniform_under_independence_many_seeds(measure):
-    _assert_uniform(_null_pvalues(range(1000, 2500), 99, measure), 100)
+@pytest.mark.parametrize("measure, n_seeds", [("linear_cka", 1500), ("rsa", 1500), ("procrustes", 400)])
+def test_pvalues_are_uniform_under_independence_many_seeds(measure, n_seeds):
+    # procrustes has no permuted prepared form (each permutation prepares Y again): fewer seeds
+    _assert_uniform(_null_pvalues(range(1000, 1000 + n_seeds), 99, measure), 100)
 
 
 def test_bad_input():
