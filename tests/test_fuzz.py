@@ -128,7 +128,7 @@ def test_pullback_metric_survives_hostile_input(data, guard):
 # ----------------------------------------------------------------------------- streaming CKA, statistics, embeddings
 
 #: Fewer examples for the functions that resample (each example runs a small test).
-FUZZ_LIGHT = settings(FUZZ, max_examples=max(100, settings.default.max_examples // 2))
+FUZZ_LIGHT = settings(FUZZ, max_examples=max(60, settings.default.max_examples // 2))
 square_shapes = st.one_of(sizes(1, 9).map(lambda n: (n, n)), sizes(1, 9).map(lambda n: (n, n)), st.tuples(sizes(1, 5), sizes(1, 5)))
 
 
