@@ -143,15 +143,16 @@ def _pullback_case(data, guard):
 
 # ----------------------------------------------------------------------------- streaming CKA, statistics, embeddings
 
-#: Fewer examples for the functions that resample (each example runs a small test).
-FUZZ_LIGHT = settings(FUZZ, max_examples=max(60, settings.default.max_examples // 2))
 square_shapes = st.one_of(sizes(1, 9).map(lambda n: (n, n)), sizes(1, 9).map(lambda n: (n, n)), st.tuples(sizes(1, 5), sizes(1, 5)))
 
 
 @pytest.mark.parametrize("hsic", ["biased", "unbiased"])
-@FUZZ
-@given(data=st.data())
-def test_streaming_cka_survives_hostile_input(hsic, data, guard):
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_streaming_cka_survives_hostile_input(hsic, depth, guard):
+    fuzz(depth)(_streaming_cka_case)(hsic=hsic, guard=guard)
+
+
+def _streaming_cka_case(hsic, data, guard):
     a, b = data.draw(related_pair(matrix_shapes, -1, matrix_valid_shapes), label="specs")
     X, Y = build(a), build(b)
     out = guard.call(stream_cka, X, Y, hsic)
@@ -163,9 +164,12 @@ def test_streaming_cka_survives_hostile_input(hsic, data, guard):
 
 
 @pytest.mark.parametrize("measure", ["linear_cka", "rsa", "procrustes"])
-@FUZZ_LIGHT
-@given(data=st.data())
-def test_permutation_test_survives_hostile_input(measure, data, guard):
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_permutation_test_survives_hostile_input(measure, depth, guard):
+    fuzz(depth)(_permutation_test_case)(measure=measure, guard=guard)
+
+
+def _permutation_test_case(measure, data, guard):
     a, b = data.draw(related_pair(matrix_shapes, -1, matrix_valid_shapes), label="specs")
     out = guard.call(permutation_pvalue, build(a), build(b), measure)
     check_outcome(out if isinstance(out, Raised) else out[1], (0.0, 1.0), ("X", "Y"))
@@ -173,9 +177,12 @@ def test_permutation_test_survives_hostile_input(measure, data, guard):
         check_outcome(out[0], MEASURES[measure].info.bounds, ("X", "Y"))
 
 
-@FUZZ_LIGHT
-@given(data=st.data())
-def test_bootstrap_ci_survives_hostile_input(data, guard):
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_bootstrap_ci_survives_hostile_input(depth, guard):
+    fuzz(depth)(_bootstrap_ci_case)(guard=guard)
+
+
+def _bootstrap_ci_case(data, guard):
     a, b = data.draw(related_pair(matrix_shapes, -1, matrix_valid_shapes), label="specs")
     out = guard.call(bootstrap_interval, build(a), build(b), "linear_cka")
     check_outcome(out, (0.0, 1.0), ("X", "Y"))
@@ -183,9 +190,12 @@ def test_bootstrap_ci_survives_hostile_input(data, guard):
         assert out[0] <= out[2], out
 
 
-@FUZZ_LIGHT
-@given(data=st.data())
-def test_noise_ceiling_survives_hostile_input(data, guard):
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_noise_ceiling_survives_hostile_input(depth, guard):
+    fuzz(depth)(_noise_ceiling_case)(guard=guard)
+
+
+def _noise_ceiling_case(data, guard):
     spec = data.draw(specs(layout_shapes((3,)), data.draw(st.booleans())), label="spec")
     out = guard.call(ceiling, build(spec), "rsa")
     check_outcome(out if isinstance(out, Raised) else out[0], (-1.0, 1.0), ("data",))
@@ -193,25 +203,34 @@ def test_noise_ceiling_survives_hostile_input(data, guard):
         check_outcome(out[1], (-np.inf, 1.0), ("data",))
 
 
-@FUZZ_LIGHT
-@given(data=st.data())
-def test_mantel_survives_hostile_input(data, guard):
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_mantel_survives_hostile_input(depth, guard):
+    fuzz(depth)(_mantel_case)(guard=guard)
+
+
+def _mantel_case(data, guard):
     a, b = data.draw(related_pair(square_shapes), label="specs")
     out = guard.call(mantel_test, distance_like(a), distance_like(b))
     check_outcome(out, (-1.0, 1.0), ("D1", "D2"))
 
 
-@FUZZ
-@given(data=st.data())
-def test_landmark_mds_survives_hostile_input(data, guard):
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_landmark_mds_survives_hostile_input(depth, guard):
+    fuzz(depth)(_landmark_mds_case)(guard=guard)
+
+
+def _landmark_mds_case(data, guard):
     spec = data.draw(specs(st.tuples(sizes(2, 6), sizes(2, 12)), data.draw(st.booleans())), label="spec")
     out = guard.call(landmark_coords, *landmark_block(spec))
     check_outcome(out, (-np.inf, np.inf), ("D_landmarks", "landmarks", "n_components"))
 
 
-@FUZZ_LIGHT
-@given(data=st.data())
-def test_metric_mds_survives_hostile_input(data, guard):
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_metric_mds_survives_hostile_input(depth, guard):
+    fuzz(depth)(_metric_mds_case)(guard=guard)
+
+
+def _metric_mds_case(data, guard):
     spec = data.draw(specs(square_shapes, data.draw(st.booleans())), label="spec")
     out = guard.call(metric_coords, distance_like(spec))
     check_outcome(out if isinstance(out, Raised) else out[0], (-np.inf, np.inf), ("D", "n_components"))
