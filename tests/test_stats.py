@@ -188,6 +188,14 @@ def test_noise_ceiling_predicts_the_reliability_of_the_full_average():
     assert len(values[0].split_values) == 10
 
 
+def test_noise_ceiling_at_the_float_maximum():
+    # found by the thorough fuzz pass: averaging repeats near 1.8e308 overflowed
+    data = np.random.default_rng(0).standard_normal((6, 4, 3))
+    ref = stats.noise_ceiling(data, "rsa", n_splits=3, rng=0)
+    big = stats.noise_ceiling(data * 2.0**1020, "rsa", n_splits=3, rng=0)
+    np.testing.assert_allclose(big.split_values, ref.split_values, atol=1e-12)
+
+
 def test_noise_ceiling_seed_and_bad_input():
     data = np.random.default_rng(0).standard_normal((20, 5, 3))
     a, b = (stats.noise_ceiling(data, "rsa", n_splits=5, rng=1) for _ in range(2))

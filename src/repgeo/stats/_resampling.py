@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import scipy.stats
 
+from .._linalg import to_unit_scale
 from .._validation import as_float_array, check_choice, check_in_range, check_matched_rows, check_positive_int, check_rng
 from ._permutation import _as_measure, _scipy_rng
 
@@ -202,10 +203,13 @@ def noise_ceiling(data: Any, measure: Any, n_splits: int = 100, *, rng: Any = No
         raise ValueError(f"data must hold at least 2 repeats per stimulus (axis 1); got {R}")
     h = R // 2
     gen = check_rng(rng)
+    unit, e = to_unit_scale(data)
     values = np.empty(n_splits)
     for k in range(n_splits):
         order = gen.permutation(R)
-        first, second = data[:, order[:h]].mean(axis=1), data[:, order[h : 2 * h]].mean(axis=1)
+        # averaged at unit scale and scaled back (exact powers of two): no overflow near the float maximum
+        first = np.ldexp(unit[:, order[:h]].mean(axis=1), e)
+        second = np.ldexp(unit[:, order[h : 2 * h]].mean(axis=1), e)
         try:
             values[k] = measure(first, second)
         except ValueError as exc:
