@@ -116,6 +116,10 @@ class StreamingCKAMatrix:
         names = [f"batches[{label!r}]" for label in labels]
         arrays = [as_float_array(a, nm, ndim=2) for a, nm in zip(arrays, names)]
         check_matched_rows(arrays, names)
+        return self._in_working_units(labels, names, arrays)
+
+    def _in_working_units(self, labels: list, names: list, arrays: list[np.ndarray]) -> list[np.ndarray]:
+        """Checked arrays (finite, 2-D, rows matched) brought to each model's working unit."""
         widths = tuple(a.shape[1] for a in arrays)
         seen = [power_of_two_exponent(a) if np.any(a) else None for a in arrays]
         if self._widths is None:
@@ -295,10 +299,8 @@ class StreamingLinearCKA:
                 f"X_batch and Y_batch must keep the widths of the first batch, {self._acc._widths}; "
                 f"got {(X_batch.shape[1], Y_batch.shape[1])}"
             )
-        if self._acc._widths is None:
-            self._acc._as_batches({"X": X_batch, "Y": Y_batch})
-            self._acc._names = ["X", "Y"]
-        self._acc.update({"X": X_batch, "Y": Y_batch})
+        arrays = self._acc._in_working_units(["X", "Y"], ["X", "Y"], [X_batch, Y_batch])
+        self._acc._merge(self._acc._batch_moments(np.concatenate(arrays, axis=1)))
         return self
 
     def merge(self, other: StreamingLinearCKA) -> StreamingLinearCKA:
