@@ -90,6 +90,9 @@ def permutation_test(
     Parameters
     ----------
     X, Y : arrays with matched first axes (stimuli)
+        The first axis of ``Y`` is permuted, whatever the input layout (for
+        trajectories that axis is trials, or time for a single trajectory,
+        where a shuffle of time points is rarely the null one wants).
     measure : Measure or str
         An instance or a registry name (``"linear_cka"``, ``"procrustes"``, ...).
     n_permutations : int, default 999
