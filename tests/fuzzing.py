@@ -371,3 +371,48 @@ def metric_coords(D) -> tuple:
 
     emb = metric_mds(D, n_components=1, max_iter=50)
     return emb.coords, emb.stress
+
+
+def draw_plot(name: str, *args, **kwargs) -> float:
+    """Draw ``repgeo.plot.<name>(*args, **kwargs)`` with Agg, render it, close it; 0.0 when it drew.
+
+    (The Axes cannot travel back from the worker process, so success is a number.)
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from repgeo import plot
+
+    plt.close("all")
+    try:
+        ax = getattr(plot, name)(*args, **kwargs)
+        ax.figure.canvas.draw()
+    except Exception as exc:
+        if plt.get_fignums():  # bad input must be refused before a figure is opened for it
+            plt.close("all")
+            raise AssertionError(f"opened a figure, then raised {type(exc).__name__}: {exc}") from exc
+        raise
+    plt.close("all")
+    return 0.0
+
+
+def symmetrized(M: np.ndarray) -> np.ndarray:
+    """A numeric square ``M`` made symmetric with a zero diagonal (as a distance matrix is); others as they are."""
+    if M.ndim != 2 or M.shape[0] != M.shape[1] or M.dtype.kind not in "fiub":
+        return M
+    with np.errstate(all="ignore"):
+        S = np.abs(M.astype(float) + M.astype(float).T) / 2
+    np.fill_diagonal(S, 0.0)
+    return S
+
+
+#: Square matrices ``(K, K)`` (all-pairs results), sometimes not square or not 2-D.
+square_shapes = st.one_of(
+    sizes(2, 10).map(lambda k: (k, k)),
+    sizes(2, 10).map(lambda k: (k, k)),
+    sizes(2, 10).map(lambda k: (k, k)),
+    st.tuples(sizes(1, 6), sizes(1, 6)),
+    st.tuples(sizes(1, 6)),
+)

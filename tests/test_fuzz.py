@@ -236,3 +236,78 @@ def _metric_mds_case(data, guard):
     check_outcome(out if isinstance(out, Raised) else out[0], (-np.inf, np.inf), ("D", "n_components"))
     if not isinstance(out, Raised):
         check_outcome(out[1], (0.0, np.inf), ("D",))
+
+
+# ---- pictures: hostile matrices draw or raise a clear error --------------------------------------
+
+#: Rendering is slow next to arithmetic: fewer examples in both passes.
+PLOT_DEPTHS = [pytest.param(8, id="quick"), pytest.param(60, id="deep", marks=pytest.mark.slow)]
+
+
+@pytest.fixture(scope="module")
+def plot_guard():
+    pytest.importorskip("matplotlib")
+    g = Guard(timeout=60.0)
+    yield g
+    g.close()
+
+
+@pytest.mark.parametrize("depth", PLOT_DEPTHS)
+def test_heatmap_survives_hostile_input(depth, plot_guard):
+    fuzz(depth)(_heatmap_case)(plot_guard=plot_guard)
+
+
+def _heatmap_case(data, plot_guard):
+    from fuzzing import draw_plot, square_shapes, symmetrized
+
+    spec = data.draw(specs(square_shapes, data.draw(st.booleans())), label="spec")
+    M = build(spec)
+    M = symmetrized(M) if data.draw(st.booleans(), label="symmetric") else M
+    order = data.draw(st.sampled_from([None, "cluster"]), label="order")
+    out = plot_guard.call(functools.partial(draw_plot, "heatmap", order=order), M)
+    check_outcome(out, (0.0, 0.0), ("matrix_or_result", "order", "matrix"))
+
+
+@pytest.mark.parametrize("depth", PLOT_DEPTHS)
+def test_embedding_survives_hostile_input(depth, plot_guard):
+    fuzz(depth)(_embedding_case)(plot_guard=plot_guard)
+
+
+def _embedding_case(data, plot_guard):
+    from fuzzing import draw_plot, square_shapes, symmetrized
+
+    spec = data.draw(specs(st.one_of(square_shapes, matrix_shapes), data.draw(st.booleans())), label="spec")
+    M = build(spec)
+    M = symmetrized(M) if data.draw(st.booleans(), label="distances") else M
+    out = plot_guard.call(functools.partial(draw_plot, "embedding"), M)
+    check_outcome(out, (0.0, 0.0), ("embedding_or_matrix",))
+
+
+@pytest.mark.parametrize("depth", PLOT_DEPTHS)
+def test_point_map_survives_hostile_input(depth, plot_guard):
+    fuzz(depth)(_point_map_case)(plot_guard=plot_guard)
+
+
+def _point_map_case(data, plot_guard):
+    numeric = data.draw(st.booleans())
+    n = data.draw(st.integers(1, 30), label="n")
+    points = build(data.draw(specs(st.sampled_from([(n, 2), (n, 2), (n, 3), (n,)]), numeric), label="points"))
+    values = build(data.draw(specs(st.sampled_from([(n,), (n,), (n + 1,), (n, 1)]), numeric), label="values"))
+    from fuzzing import draw_plot
+
+    out = plot_guard.call(functools.partial(draw_plot, "point_map"), points, values)
+    check_outcome(out, (0.0, 0.0), ("points", "values"))
+
+
+@pytest.mark.parametrize("depth", PLOT_DEPTHS)
+def test_null_distribution_survives_hostile_input(depth, plot_guard):
+    fuzz(depth)(_null_distribution_case)(plot_guard=plot_guard)
+
+
+def _null_distribution_case(data, plot_guard):
+    from fuzzing import draw_plot, sizes
+
+    null = build(data.draw(specs(st.one_of(st.tuples(sizes(1, 200)), matrix_shapes), data.draw(st.booleans()))))
+    observed = data.draw(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.just([1.0, 2.0])))
+    out = plot_guard.call(functools.partial(draw_plot, "null_distribution"), null, observed)
+    check_outcome(out, (0.0, 0.0), ("null", "observed"))

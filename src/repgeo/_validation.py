@@ -771,3 +771,38 @@ def check_inputs_match(states: np.ndarray, inputs: np.ndarray, names: tuple[str,
             f"{names[0]} has {states.shape[0]} trials of {states.shape[1]} time points but {names[1]} has "
             f"{inputs.shape[0]} trials of {inputs.shape[1]}; inputs must be sampled with the states"
         )
+
+
+def check_length(values: Any, name: str, n: int, meaning: str) -> list:
+    """``values`` as a list of exactly ``n`` items (one per ``meaning``).
+
+    Examples
+    --------
+    >>> check_length(["a", "b"], "labels", 3, "row of the matrix")
+    Traceback (most recent call last):
+    ...
+    ValueError: labels must have one entry per row of the matrix (3); got 2
+    """
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a sequence with one entry per {meaning}; got {_describe(values)}")
+    out = list(values)
+    if len(out) != n:
+        raise ValueError(f"{name} must have one entry per {meaning} ({n}); got {len(out)}")
+    return out
+
+
+def check_drawable(values: np.ndarray, name: str) -> np.ndarray:
+    """Finite entries of ``values`` must lie within +-1e300, a range a figure can scale without overflow.
+
+    Examples
+    --------
+    >>> check_drawable(np.array([0.0, 1e308]), "matrix")
+    Traceback (most recent call last):
+    ...
+    ValueError: matrix spans 0 to 1e+308, too wide a range to draw in float64; rescale it
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size and (np.abs(finite).max() > 1e300):  # axis limits, margins and aspect ratios need headroom
+        raise ValueError(f"{name} spans {finite.min():.3g} to {finite.max():.3g}, too wide a range to draw in "
+                         "float64; rescale it")
+    return values
