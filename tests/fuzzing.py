@@ -296,6 +296,83 @@ class Guard:
             self._proc.kill()
 
 
+# ----------------------------------------------------------------------------- callers for the non-measure functions
+
+
+def stream_cka(X, Y, hsic: str) -> float:
+    """Streaming linear CKA over two batches (the rows split in half), then its value."""
+    from repgeo import StreamingLinearCKA
+
+    acc = StreamingLinearCKA(hsic)
+    h = max(1, np.shape(X)[0] // 2) if np.ndim(X) else 1
+    acc.update(X[:h], Y[:h])
+    if np.shape(X)[0] > h or np.shape(Y)[0] > h:
+        acc.update(X[h:], Y[h:])
+    return acc.value()
+
+
+def permutation_pvalue(X, Y, measure: str) -> tuple:
+    from repgeo.stats import permutation_test
+
+    res = permutation_test(X, Y, measure, n_permutations=9, rng=0)
+    return res.statistic, res.pvalue
+
+
+def bootstrap_interval(X, Y, measure: str) -> tuple:
+    from repgeo.stats import bootstrap_ci
+
+    res = bootstrap_ci(X, Y, measure, n_resamples=10, rng=0)
+    return res.low, res.statistic, res.high
+
+
+def ceiling(data, measure: str) -> tuple:
+    from repgeo.stats import noise_ceiling
+
+    res = noise_ceiling(data, measure, n_splits=3, rng=0)
+    return res.split_half, res.ceiling
+
+
+def mantel_test(D1, D2) -> tuple:
+    from repgeo.stats import mantel
+
+    res = mantel(D1, D2, n_permutations=9, rng=0)
+    return res.statistic, res.pvalue
+
+
+def distance_like(spec: Spec) -> np.ndarray:
+    """A square ``|A|`` made symmetric with a zero diagonal for finite float contents, else as built."""
+    A = build(spec)
+    if A.dtype.kind == "f" and A.ndim == 2 and A.shape[0] == A.shape[1] and np.isfinite(A).all():
+        A = np.abs(A.astype(np.float64))
+        A = np.maximum(A, A.T)
+        np.fill_diagonal(A, 0.0)
+    return A
+
+
+def landmark_block(spec: Spec) -> tuple:
+    """``(D_landmarks, landmarks)``: ``|A|`` of shape (L, K) whose first L columns form a distance matrix."""
+    A = build(spec)
+    L = A.shape[0] if A.ndim else 1
+    if A.dtype.kind == "f" and A.ndim == 2 and L <= A.shape[1] and np.isfinite(A).all():
+        A = np.abs(A.astype(np.float64))
+        A[:, :L] = np.maximum(A[:, :L], A[:, :L].T)
+        np.fill_diagonal(A[:, :L], 0.0)
+    return A, np.arange(L)
+
+
+def landmark_coords(D_landmarks, landmarks) -> np.ndarray:
+    from repgeo.embed import landmark_mds
+
+    return landmark_mds(D_landmarks, landmarks, n_components=1).coords
+
+
+def metric_coords(D) -> tuple:
+    from repgeo.embed import metric_mds
+
+    emb = metric_mds(D, n_components=1, max_iter=50)
+    return emb.coords, emb.stress
+
+
 def draw_plot(name: str, *args, **kwargs) -> float:
     """Draw ``repgeo.plot.<name>(*args, **kwargs)`` with Agg, render it, close it; 0.0 when it drew.
 

@@ -30,17 +30,27 @@ from hypothesis import strategies as st
 from fuzzing import (
     Guard,
     Raised,
+    bootstrap_interval,
     build,
+    ceiling,
+    distance_like,
     jacobian_shapes,
     jacobian_valid_shapes,
+    landmark_block,
+    landmark_coords,
     layout_shapes,
+    mantel_test,
     matrix_shapes,
     matrix_valid_shapes,
+    metric_coords,
+    permutation_pvalue,
     related_pair,
+    sizes,
     spd_shapes,
     spd_stack,
     spd_valid_shapes,
     specs,
+    stream_cka,
 )
 from repgeo._registry import registered
 from repgeo._validation import LAYOUTS
@@ -129,6 +139,103 @@ def _pullback_case(data, guard):
     check_outcome(out, (-np.inf, np.inf), ("J",))
     if not isinstance(out, Raised):  # a metric: non-negative diagonal
         assert (np.diagonal(out, axis1=-2, axis2=-1) >= 0).all(), out
+
+
+# ----------------------------------------------------------------------------- streaming CKA, statistics, embeddings
+
+square_shapes = st.one_of(sizes(1, 9).map(lambda n: (n, n)), sizes(1, 9).map(lambda n: (n, n)), st.tuples(sizes(1, 5), sizes(1, 5)))
+
+
+@pytest.mark.parametrize("hsic", ["biased", "unbiased"])
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_streaming_cka_survives_hostile_input(hsic, depth, guard):
+    fuzz(depth)(_streaming_cka_case)(hsic=hsic, guard=guard)
+
+
+def _streaming_cka_case(hsic, data, guard):
+    a, b = data.draw(related_pair(matrix_shapes, -1, matrix_valid_shapes), label="specs")
+    X, Y = build(a), build(b)
+    out = guard.call(stream_cka, X, Y, hsic)
+    bounds = (0.0, 1.0) if hsic == "biased" else (-1.0, 1.0)
+    check_outcome(out, bounds, ("X_batch", "Y_batch", "X", "Y"))
+    full = guard.call(MEASURES["linear_cka" if hsic == "biased" else "linear_cka_unbiased"], X, Y)
+    if not isinstance(out, Raised) and not isinstance(full, Raised):  # the same number as full batch
+        assert abs(out - full) < 1e-8, (out, full)
+
+
+@pytest.mark.parametrize("measure", ["linear_cka", "rsa", "procrustes"])
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_permutation_test_survives_hostile_input(measure, depth, guard):
+    fuzz(depth)(_permutation_test_case)(measure=measure, guard=guard)
+
+
+def _permutation_test_case(measure, data, guard):
+    a, b = data.draw(related_pair(matrix_shapes, -1, matrix_valid_shapes), label="specs")
+    out = guard.call(permutation_pvalue, build(a), build(b), measure)
+    check_outcome(out if isinstance(out, Raised) else out[1], (0.0, 1.0), ("X", "Y"))
+    if not isinstance(out, Raised):
+        check_outcome(out[0], MEASURES[measure].info.bounds, ("X", "Y"))
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_bootstrap_ci_survives_hostile_input(depth, guard):
+    fuzz(depth)(_bootstrap_ci_case)(guard=guard)
+
+
+def _bootstrap_ci_case(data, guard):
+    a, b = data.draw(related_pair(matrix_shapes, -1, matrix_valid_shapes), label="specs")
+    out = guard.call(bootstrap_interval, build(a), build(b), "linear_cka")
+    check_outcome(out, (0.0, 1.0), ("X", "Y"))
+    if not isinstance(out, Raised):
+        assert out[0] <= out[2], out
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_noise_ceiling_survives_hostile_input(depth, guard):
+    fuzz(depth)(_noise_ceiling_case)(guard=guard)
+
+
+def _noise_ceiling_case(data, guard):
+    spec = data.draw(specs(layout_shapes((3,)), data.draw(st.booleans())), label="spec")
+    out = guard.call(ceiling, build(spec), "rsa")
+    check_outcome(out if isinstance(out, Raised) else out[0], (-1.0, 1.0), ("data",))
+    if not isinstance(out, Raised):
+        check_outcome(out[1], (-np.inf, 1.0), ("data",))
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_mantel_survives_hostile_input(depth, guard):
+    fuzz(depth)(_mantel_case)(guard=guard)
+
+
+def _mantel_case(data, guard):
+    a, b = data.draw(related_pair(square_shapes), label="specs")
+    out = guard.call(mantel_test, distance_like(a), distance_like(b))
+    check_outcome(out, (-1.0, 1.0), ("D1", "D2"))
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_landmark_mds_survives_hostile_input(depth, guard):
+    fuzz(depth)(_landmark_mds_case)(guard=guard)
+
+
+def _landmark_mds_case(data, guard):
+    spec = data.draw(specs(st.tuples(sizes(2, 6), sizes(2, 12)), data.draw(st.booleans())), label="spec")
+    out = guard.call(landmark_coords, *landmark_block(spec))
+    check_outcome(out, (-np.inf, np.inf), ("D_landmarks", "landmarks", "n_components"))
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_metric_mds_survives_hostile_input(depth, guard):
+    fuzz(depth)(_metric_mds_case)(guard=guard)
+
+
+def _metric_mds_case(data, guard):
+    spec = data.draw(specs(square_shapes, data.draw(st.booleans())), label="spec")
+    out = guard.call(metric_coords, distance_like(spec))
+    check_outcome(out if isinstance(out, Raised) else out[0], (-np.inf, np.inf), ("D", "n_components"))
+    if not isinstance(out, Raised):
+        check_outcome(out[1], (0.0, np.inf), ("D",))
 
 
 # ---- pictures: hostile matrices draw or raise a clear error --------------------------------------

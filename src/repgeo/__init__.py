@@ -40,12 +40,14 @@ from .measures import (
     ShapeAlignment,
     ShapeMetric,
     StochasticAlignment,
+    StreamingCKAMatrix,
+    StreamingLinearCKA,
     rdm,
 )
 from .pairwise import PairwiseResult, pairwise, pairwise_labeled
 
 #: Tool-set submodules, imported on first attribute access (``rg.capacity``).
-SUBMODULES = ("capacity", "datasets", "dynamics", "embed", "paths", "plot", "riemann", "shape_space", "testing")
+SUBMODULES = ("capacity", "datasets", "dynamics", "embed", "paths", "plot", "riemann", "shape_space", "stats", "testing")
 #: Applications, importable but not star-exported: the demo and the command line.
 _APPLICATIONS = ("cli", "demo", "report")
 
@@ -70,6 +72,8 @@ __all__ = [
     "ShapeAlignment",
     "ShapeMetric",
     "StochasticAlignment",
+    "StreamingCKAMatrix",
+    "StreamingLinearCKA",
     "get_measure",
     "list_measures",
     "pairwise",

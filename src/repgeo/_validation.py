@@ -38,6 +38,7 @@ __all__ = [
     "as_stochastic",
     "as_labelled",
     "check_symmetric_matrix",
+    "check_distance_matrix",
     "check_trajectory",
     "check_delays",
     "check_rank_spec",
@@ -637,6 +638,45 @@ def check_symmetric_matrix(V: np.ndarray, name: str, n: int, meaning: str) -> np
     if asym > 1e-8 * max(float(np.abs(V).max()), np.finfo(float).tiny):
         raise ValueError(f"{name} must be symmetric ({meaning}); the largest asymmetry |V - V^T| is {asym:.3g}")
     return 0.5 * (V + V.T)
+
+
+def check_distance_matrix(D: Any, name: str, *, n: int | None = None, shape: tuple | None = None) -> np.ndarray:
+    """Require a finite distance matrix: square ``(n, n)``, symmetric, non-negative, zero diagonal.
+
+    With ``shape`` a rectangular ``(L, K)`` block of distances is checked
+    instead (finite and non-negative only).  Returns a float64 array (the
+    symmetric part for a square matrix).
+
+    Examples
+    --------
+    >>> check_distance_matrix([[0, 1], [2, 0]], "D1")
+    Traceback (most recent call last):
+    ...
+    ValueError: D1 must be symmetric (a distance matrix); the largest asymmetry |D1 - D1^T| is 1
+    """
+    D = as_float_array(D, name, ndim=2)
+    if shape is not None:
+        if D.shape != tuple(shape):
+            raise ValueError(f"{name} must have shape {tuple(shape)}; got {D.shape}")
+    else:
+        k = D.shape[0] if n is None else n
+        if D.shape != (k, k):
+            raise ValueError(f"{name} must be a square ({k}, {k}) distance matrix; got shape {D.shape}")
+        top = float(np.abs(D).max())
+        e = int(np.frexp(top)[1]) if top > 0 else 0
+        unit = np.ldexp(D, -e)  # exact: differences cannot overflow at 1e308
+        asym = float(np.abs(unit - unit.T).max())
+        if asym > 1e-10 * max(float(np.abs(unit).max()), np.finfo(float).tiny):
+            raise ValueError(
+                f"{name} must be symmetric (a distance matrix); the largest asymmetry |{name} - {name}^T| is "
+                f"{np.ldexp(asym, e):.3g}"
+            )
+        if np.any(np.diag(D) != 0):
+            raise ValueError(f"{name} must have a zero diagonal (a distance matrix); got max |diag| {np.abs(np.diag(D)).max():.3g}")
+        D = np.ldexp(0.5 * (unit + unit.T), e)
+    if np.any(D < 0):
+        raise ValueError(f"{name} must hold non-negative distances; its smallest entry is {D.min():.3g}")
+    return D
 
 
 # ----------------------------------------------------------------------------- trajectories (dynamics)
