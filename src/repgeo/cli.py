@@ -1,4 +1,4 @@
-"""The ``repgeo`` command line: list, compare, pairwise, demo."""
+"""The ``repgeo`` command line: list, compare, pairwise, demo, report."""
 
 from __future__ import annotations
 
@@ -342,6 +342,25 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     result = run_demo(args.out, n_jobs=args.n_jobs, progress=True, log=lambda s: print(s, file=sys.stderr))
     print(result.summary)
     print("wrote " + ", ".join(str(f) for f in result.files), file=sys.stderr)
+    _demo_report(args.out)
+    return 0
+
+
+def _demo_report(out: str) -> None:
+    """The demo's HTML report, or one line saying why there is none (matplotlib is optional)."""
+    try:
+        from .report import write_report
+
+        print(f"report: {write_report(out)}", file=sys.stderr)
+    except ImportError as exc:
+        print(f"repgeo: no report.html written: {exc}", file=sys.stderr)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    out = None if args.output is None else _check_writable(args.output, "--output", [".html", ".htm"])
+    print(f"wrote {write_report(args.results_dir, out)}", file=sys.stderr)
     return 0
 
 
@@ -385,6 +404,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="repgeo-demo", help="output directory (default: repgeo-demo)")
     p.add_argument("--n-jobs", type=_n_jobs, default=None)
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("report", help="one self-contained HTML page of a results directory (e.g. repgeo demo's)")
+    p.add_argument("results_dir", help="directory of result files, such as the --out of repgeo demo")
+    p.add_argument("-o", "--output", help="the .html file to write (default: RESULTS_DIR/report.html)")
+    p.set_defaults(func=_cmd_report)
     return parser
 
 
