@@ -45,7 +45,7 @@ from .measures import (
 from .pairwise import PairwiseResult, pairwise, pairwise_labeled
 
 #: Tool-set submodules, imported on first attribute access (``rg.capacity``).
-SUBMODULES = ("capacity", "datasets", "dynamics", "embed", "paths", "plot", "riemann", "shape_space", "testing")
+SUBMODULES = ("capacity", "capture", "datasets", "dynamics", "embed", "paths", "plot", "riemann", "shape_space", "testing")
 #: Applications, importable but not star-exported: the demo and the command line.
 _APPLICATIONS = ("cli", "demo")
 
