@@ -10,13 +10,14 @@ import scipy.linalg
 from scipy.spatial.distance import pdist, squareform
 from scipy.stats import spearmanr
 
+from ._result import Result
 from ._validation import as_float_array, check_positive_int
 
 __all__ = ["Embedding", "classical_mds"]
 
 
-@dataclass(frozen=True, eq=False)
-class Embedding:
+@dataclass(frozen=True, eq=False, repr=False)
+class Embedding(Result):
     """Coordinates whose Euclidean distances approximate a distance matrix.
 
     Attributes
@@ -42,6 +43,8 @@ class Embedding:
     explained: float
     negative_mass: float
     rank_correlation: float
+
+    _dims = {"coords": ("point", "component"), "eigenvalues": "eigenvalue"}
 
 
 def classical_mds(D: Any, n_components: int = 2) -> Embedding:

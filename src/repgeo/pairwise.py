@@ -18,13 +18,14 @@ import numpy as np
 
 from ._measure import Measure
 from ._registry import get_measure
+from ._result import Result
 from ._store import Store, fingerprint
 
 __all__ = ["pairwise", "pairwise_labeled", "PairwiseResult"]
 
 
-@dataclass(frozen=True, eq=False)
-class PairwiseResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class PairwiseResult(Result):
     """An all-pairs matrix with the labels of its rows and columns.
 
     Attributes
@@ -41,6 +42,9 @@ class PairwiseResult:
     labels: tuple
     measure: str
 
+    _dims = {"values": ("row", "column")}
+    _coords = {"row": "labels", "column": "labels"}
+
     def value(self, a: str, b: str) -> float:
         """The entry for labels ``a`` (row) and ``b`` (column)."""
         index = {lab: i for i, lab in enumerate(self.labels)}
@@ -49,9 +53,22 @@ class PairwiseResult:
                 raise KeyError(f"label {lab!r} is not among the {len(self.labels)} labels")
         return float(self.values[index[a], index[b]])
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write ``values``, ``labels`` and ``measure`` to an ``.npz`` file."""
-        np.savez(path, values=self.values, labels=np.array(self.labels), measure=np.array(self.measure))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", tuple(str(lab) for lab in self.labels))
+
+    def to_xarray(self) -> Any:
+        """The matrix as an ``xarray.DataArray`` on axes ``row`` and ``column``, labelled (needs xarray)."""
+        return super().to_xarray()["values"].assign_attrs(measure=self.measure)
+
+    def to_pandas(self) -> Any:
+        """The matrix as a ``pandas.DataFrame`` indexed by the labels on both axes (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError("PairwiseResult.to_pandas needs pandas: pip install pandas") from exc
+        table = pd.DataFrame(self.values, index=list(self.labels), columns=list(self.labels))
+        table.attrs["measure"] = self.measure
+        return table
 
 
 def _split_reps(reps: Any) -> tuple[list[str], list[Any]]:
