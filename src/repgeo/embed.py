@@ -104,6 +104,6 @@ def classical_mds(D: Any, n_components: int = 2) -> Embedding:
         coords=coords,
         eigenvalues=eigenvalues,
         explained=float(kept.sum() / positive) if positive > 0 else 0.0,
-        negative_mass=float(-eigenvalues[eigenvalues < 0].sum() / total) if total > 0 else 0.0,
+        negative_mass=float(np.abs(eigenvalues[eigenvalues < 0]).sum() / total) if total > 0 else 0.0,
         rank_correlation=float(rho),
     )
