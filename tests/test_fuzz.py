@@ -112,3 +112,32 @@ def test_pullback_metric_survives_hostile_input(data, guard):
     check_outcome(out, (-np.inf, np.inf), ("J",))
     if not isinstance(out, Raised):  # a metric: non-negative diagonal
         assert (np.diagonal(out, axis1=-2, axis2=-1) >= 0).all(), out
+
+
+def _capture_identity(x):
+    """repgeo.capture.activations through an identity layer, in two batches."""
+    import torch
+
+    from repgeo.capture import activations
+
+    net = torch.nn.Sequential(torch.nn.Identity())
+    return activations(net, x, layers=["0"], batch_size=max(1, len(x) // 2) if np.ndim(x) else None)["0"]
+
+
+@settings(FUZZ, max_examples=max(50, settings.default.max_examples // 5))  # each call runs a torch module
+@given(data=st.data())
+def test_capture_survives_hostile_input(data, guard):
+    """Any array in: the flattened samples come back unchanged (in the array's float type), or a clear error."""
+    pytest.importorskip("torch")
+    a, _ = data.draw(related_pair(matrix_shapes, valid_shapes=matrix_valid_shapes), label="specs")
+    x = build(a)
+    out = guard.call(_capture_identity, x)
+    if isinstance(out, Raised):
+        assert out.is_a("ValueError", "TypeError"), f"raised {out.name}: {out.message}"
+        assert re.search(r"\binputs\b|\bbatch\b", out.message), out.message
+        return
+    want = np.asarray(x).reshape(len(x), -1)
+    if want.dtype.kind == "f":  # floating arrays take the model's dtype (float32 here; past its range: inf)
+        with np.errstate(over="ignore"):
+            want = want.astype(np.float32)
+    np.testing.assert_array_equal(out, want)

@@ -68,7 +68,7 @@ class _NpyStream:
 def _batches(inputs: Any, batch_size: int | None, torch: Any, dtype: Any) -> tuple[Iterable, int | None]:
     """The input batches (tensors) and their number when known."""
     if isinstance(inputs, np.ndarray):
-        inputs = torch.as_tensor(inputs, dtype=dtype if np.issubdtype(inputs.dtype, np.floating) else None)
+        inputs = _as_tensor(inputs, torch, "inputs", dtype if np.issubdtype(inputs.dtype, np.floating) else None)
     if isinstance(inputs, torch.Tensor):
         if inputs.ndim == 0:
             raise ValueError("inputs must have a batch axis (axis 0 = samples); got a 0-d tensor")
@@ -90,12 +90,20 @@ def _batches(inputs: Any, batch_size: int | None, torch: Any, dtype: Any) -> tup
     return inputs, n
 
 
+def _as_tensor(a: np.ndarray, torch: Any, name: str, dtype: Any = None) -> Any:
+    """An array as a tensor; an array torch cannot hold (text, objects) is a TypeError naming it."""
+    try:
+        return torch.as_tensor(a, dtype=dtype)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise TypeError(f"{name} must hold numbers that torch can take; got an array of dtype {a.dtype} ({exc})") from exc
+
+
 def _batch_tensor(batch: Any, torch: Any, index: int) -> Any:
     """The input tensor of one batch: the batch itself, or the first item of an ``(x, y)`` pair."""
     if isinstance(batch, (tuple, list)) and batch:
         batch = batch[0]
     if isinstance(batch, np.ndarray):
-        batch = torch.as_tensor(batch)
+        batch = _as_tensor(batch, torch, f"batch {index} of inputs")
     if not isinstance(batch, torch.Tensor):
         raise TypeError(f"batch {index} of inputs must be a tensor or an (inputs, targets) pair; got {type(batch).__name__}")
     return batch
