@@ -24,17 +24,8 @@ import numpy as np
 
 from .._validation import check_rng
 
-from ._systems import (
-    ConjugatePair,
-    FlipFlop,
-    attractor_network,
-    conjugate_pair,
-    flip_flop_rnn,
-    lorenz,
-    simulate_linear,
-    stable_dynamics,
-    van_der_pol,
-)
+from . import _systems
+from ._systems import *  # noqa: F403 - the dynamical systems, re-exported (their __all__ is below)
 
 __all__ = [
     "DigitNetwork",
@@ -43,15 +34,7 @@ __all__ = [
     "digit_networks",
     "train_digit_mlp",
     "DEFAULT_FAMILY",
-    "ConjugatePair",
-    "FlipFlop",
-    "attractor_network",
-    "conjugate_pair",
-    "flip_flop_rnn",
-    "lorenz",
-    "simulate_linear",
-    "stable_dynamics",
-    "van_der_pol",
+    *_systems.__all__,
 ]
 
 #: name -> (hidden layer widths, seed, shuffled labels)

@@ -108,6 +108,22 @@ def _padded_wasserstein(a: _System, b: _System) -> float:
     return spectral_wasserstein(la, lb)
 
 
+
+def _info(name: str, rank: Any, score: str, invariances: set[str], references: tuple[str, ...]) -> MeasureInfo:
+    """The claims both DSA measures share: a metric only at a fixed integer rank (equal operator sizes)."""
+    fixed_size = isinstance(rank, (int, np.integer)) and not isinstance(rank, bool)
+    return MeasureInfo(
+        name=name,
+        kind="distance",
+        metric=fixed_size,
+        symmetric=True,
+        invariances=frozenset(invariances),
+        input="trajectory",
+        identity_value=0.0,
+        bounds=(0.0, np.pi) if score == "angular" else (0.0, np.inf),
+        references=references,
+    )
+
 @register("dsa_wasserstein", score="wasserstein")
 @register("dsa_euclidean", score="euclidean")
 @register("dsa")
@@ -223,19 +239,8 @@ class DSA(Measure):
             inv.add("translation")
         if self.rank is None and self.explained_variance is None and self.threshold is None:
             inv.add("invertible_linear")
-        fixed_size = isinstance(self.rank, (int, np.integer)) and not isinstance(self.rank, bool)
         refs = (_OSTROW, _REDMAN) if self.score == "wasserstein" else (_OSTROW,)
-        return MeasureInfo(
-            name="dsa",
-            kind="distance",
-            metric=fixed_size,
-            symmetric=True,
-            invariances=frozenset(inv),
-            input="trajectory",
-            identity_value=0.0,
-            bounds=(0.0, np.pi) if self.score == "angular" else (0.0, np.inf),
-            references=refs,
-        )
+        return _info("dsa", self.rank, self.score, inv, refs)
 
     def check_compatible(self, arrays: Sequence[Any], names: Sequence[str]) -> None:
         """Systems may differ in trials, length and features: nothing to match."""
@@ -346,18 +351,7 @@ class InputDSA(Measure):
     @property
     def info(self) -> MeasureInfo:  # type: ignore[override]
         inv = {"isotropic_scaling", "translation"} if self.center else {"isotropic_scaling"}
-        fixed_size = isinstance(self.rank, (int, np.integer)) and not isinstance(self.rank, bool)
-        return MeasureInfo(
-            name="input_dsa",
-            kind="distance",
-            metric=fixed_size,
-            symmetric=True,
-            invariances=frozenset(inv),
-            input="trajectory",
-            identity_value=0.0,
-            bounds=(0.0, np.pi) if self.score == "angular" else (0.0, np.inf),
-            references=(_OSTROW, _PROCTOR),
-        )
+        return _info("input_dsa", self.rank, self.score, inv, (_OSTROW, _PROCTOR))
 
     def check_compatible(self, arrays: Sequence[Any], names: Sequence[str]) -> None:
         """Input counts are fixed by ``n_inputs``; systems may differ in everything else."""
