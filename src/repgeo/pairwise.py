@@ -36,6 +36,10 @@ class PairwiseResult(Result):
         Dict keys of the input (or ``"0"``, ``"1"``, ... for a sequence).
     measure : str
         ``repr`` of the measure, which rebuilds it.
+
+    ``save(path)`` writes one ``.npz`` file that ``PairwiseResult.load(path)``
+    reads back (:class:`repgeo._result.Result`); ``to_pandas()`` and
+    ``to_xarray()`` give the matrix with labelled axes.
     """
 
     values: np.ndarray
