@@ -181,7 +181,8 @@ class Result:
         if META_KEY in stored:
             meta = json.loads(str(stored.pop(META_KEY)))
             if meta.get("type") != cls.__name__:
-                raise ValueError(f"path {path!s} holds a saved {meta.get('type')}, not a {cls.__name__}; load it with {meta.get('type')}.load")
+                other = meta.get("type")
+                raise ValueError(f"path {path!s} holds a saved {other}, not a {cls.__name__}; load it with {other}.load")
             if meta.get("format", 0) > FORMAT:
                 raise ValueError(f"path {path!s} has format {meta['format']}, newer than this repgeo reads ({FORMAT})")
             values: dict[str, Any] = {}
@@ -194,7 +195,9 @@ class Result:
         names = {f.name for f in dataclasses.fields(cls) if f.init}
         missing, extra = sorted(names - set(values)), sorted(set(values) - names)
         if missing or extra:
-            raise ValueError(f"path {path!s} does not hold a {cls.__name__}: missing fields {missing}, unknown fields {extra}")
+            raise ValueError(
+                f"path {path!s} does not hold a {cls.__name__}: missing fields {missing}, unknown fields {extra}"
+            )
         return cls(**values)
 
     # ----------------------------------------------------------------- labelled exports

@@ -82,7 +82,9 @@ def _batches(inputs: Any, batch_size: int | None, torch: Any, dtype: Any) -> tup
             f"its own batches, so leave batch_size=None; got batch_size={batch_size}"
         )
     if isinstance(inputs, (str, bytes, Mapping)) or not isinstance(inputs, Iterable):
-        raise TypeError(f"inputs must be a tensor, an array or an iterable of batches (a DataLoader); got {type(inputs).__name__}")
+        raise TypeError(
+            f"inputs must be a tensor, an array or an iterable of batches (a DataLoader); got {type(inputs).__name__}"
+        )
     try:
         n = len(inputs)
     except TypeError:
@@ -173,7 +175,8 @@ def _resolve(model: Any, layers: Any, torch: Any) -> tuple[dict[str, Any], dict[
         available = [f"{key}:{name}" for key, m in models.items() for name, _ in m.named_modules()]
     else:
         available = [name for name, _ in model.named_modules()]
-    names = check_names(layers, "layers", available, "modules of the model" + ("s (KEY:MODULE)" if isinstance(model, Mapping) else ""))
+    what = "modules of the models (KEY:MODULE)" if isinstance(model, Mapping) else "modules of the model"
+    names = check_names(layers, "layers", available, what)
     hooked: dict[str, dict[str, Any]] = {key: {} for key in models}
     for name in names:
         key, _, module = name.rpartition(":") if isinstance(model, Mapping) else ("", "", name)

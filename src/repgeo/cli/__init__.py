@@ -181,7 +181,9 @@ def _sub(sub: Any, name: str, help: str, description: str) -> argparse.ArgumentP
 
 
 def _measure_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--measure", "-m", default="procrustes", help="a registered measure name (see repgeo list); default procrustes")
+    p.add_argument(
+        "--measure", "-m", default="procrustes", help="a registered measure name (see repgeo list); default procrustes"
+    )
     p.add_argument(
         "--param", action="append", default=[], metavar="KEY=VALUE",
         help="set a hyperparameter of the measure, e.g. alpha=0.5 (repeatable; values are Python literals)",
