@@ -42,7 +42,7 @@ def test_columns_are_explained_and_standard_errors_printed(tmp_path):
     data = json.loads((tmp_path / "capacity.json").read_text())["net/h1"]
     assert row[1] == f"{data['capacity']:.3f}+-{data['capacity_se']:.3f}"
     assert row[2] == f"{data['radius']:.3f}+-{data['radius_se']:.3f}"
-    assert f"{data['accuracy']:.2f}+-{data['accuracy_se']:.2f}" in row
+    assert f"{data['accuracy']:.3f}+-{data['accuracy_se']:.3f}" in row
     text = "\n".join(lines)
     for column in ("capacity =", "simulated =", "radius, dim =", "rho_c =", "K =", "acc =", "1-shot ="):
         assert column in text, column

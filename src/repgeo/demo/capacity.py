@@ -100,14 +100,14 @@ def capacity_table(layers: dict[str, Any], labels: Any, out_dir: Path, rng: Any 
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     (Path(out_dir) / "capacity.json").write_text(json.dumps(table, indent=2))
     lines = [f"{'layer':<16} {'capacity':>12} {'simulated':>12} {'radius':>12} {'dim':>11} {'rho_c':>5} {'K':>2} "
-             f"{'acc':>10} {'1-shot':>6}"]
+             f"{'acc':>12} {'1-shot':>6}"]
     for name, r in table.items():
         rho = _zero(f"{r['center_correlation']:>5.2f}")
         lines.append(
             f"{name:<16} {r['capacity']:>5.3f}+-{r['capacity_se']:.3f} {_simulated_text(r):>12} "
             f"{r['radius']:>5.3f}+-{r['radius_se']:.3f} {r['dimension']:>5.2f}+-{r['dimension_se']:.2f} "
             f"{rho} {r['n_centers']:>2d} "
-            f"{r['accuracy']:>4.2f}+-{r['accuracy_se']:.2f} {r['one_shot']:>6.2f}"
+            f"{r['accuracy']:>5.3f}+-{r['accuracy_se']:.3f} {r['one_shot']:>6.2f}"
         )
     return lines + _columns(len(np.unique(labels))) + _summary(table, set(shuffled))
 
