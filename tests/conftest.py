@@ -1,7 +1,10 @@
 """Puts tests/ on sys.path (pytest's rootdir-based import), so test modules share tests/charts.py.
 
-Also registers the hypothesis profile ``thorough`` (``--hypothesis-profile=thorough``):
-10,000 examples per fuzzed function (tests/test_fuzz.py), no deadline.
+Also registers two hypothesis profiles.  ``repeatable`` is loaded by default: the same examples on
+every run and machine (derandomised, no example database, no deadline), so a red CI is a defect that
+reproduces, never a draw that happened to land there.  ``thorough`` (``--hypothesis-profile=thorough``)
+explores: 10,000 fresh random examples per fuzzed function (tests/test_fuzz.py), no deadline; run it to
+look for new defects, and keep each one found as an ``@example``.
 """
 
 from hypothesis import HealthCheck, settings
@@ -20,9 +23,15 @@ from threadpoolctl import threadpool_limits  # noqa: E402  (installed with sciki
 
 threadpool_limits(1)
 
+settings.register_profile("repeatable", derandomize=True, database=None, deadline=None)
 settings.register_profile(
     "thorough",
     max_examples=10_000,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
+
+
+def pytest_configure(config):
+    if not config.getoption("hypothesis_profile", None):  # a profile named on the command line wins
+        settings.load_profile("repeatable")

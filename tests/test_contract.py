@@ -15,6 +15,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 
 import repgeo as rg
@@ -143,3 +144,22 @@ def test_the_torch_check_compares_backends():
     check_measure(CentredNormGap(), checks=["torch_matches_numpy"])
     with pytest.raises(AssertionError, match=r"torch \(cpu\) gives"):
         check_measure(CentredNormGap(drift=1e-3), checks=["torch_matches_numpy"])
+
+
+def test_a_custom_draw_reaches_the_near_duplicate_check():
+    """The near-duplicate check uses the caller's ``draw``: here a wide input that the check cannot pass
+    for CCA-like reasons is replaced by a tall one, and the draw is seen to be called."""
+    calls = []
+
+    def draw(measure, rng, like=None):
+        calls.append(like is None)
+        return rng.standard_normal((30, 4))
+
+    check_measure(rg.ShapeMetric(alpha=1.0), checks=["near_duplicates"], draw=draw)
+    assert calls, "the draw was never called"
+
+    def constant(measure, rng, like=None):
+        return np.ones((30, 4))
+
+    with pytest.raises(ValueError, match="constant"):
+        check_measure(rg.ShapeMetric(alpha=1.0), checks=["near_duplicates"], draw=constant)

@@ -48,12 +48,19 @@ from repgeo.riemann import SPD_DISTANCES, pullback_metric, spd_distance
 MEASURES = registered()
 #: Shapes by input layout; a layout without its own strategy gets a generic one from LAYOUTS.
 SHAPES = {"matrix": (matrix_shapes, matrix_valid_shapes), "jacobian": (jacobian_shapes, jacobian_valid_shapes)}
-#: A few hundred examples per function by default; the ``thorough`` profile (tests/conftest.py) sets 10,000.
-FUZZ = settings(
-    max_examples=max(200, settings.default.max_examples),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)
+#: Examples per fuzzed function: a quick pass in the default run, a deep one (``slow``) that CI runs too.
+#: Both are repeatable (the ``repeatable`` profile of tests/conftest.py); ``--hypothesis-profile=thorough``
+#: makes the deep pass explore 10,000 fresh examples: ``pytest -m slow tests/test_fuzz.py --hypothesis-profile=thorough``.
+DEPTHS = [pytest.param(30, id="quick"), pytest.param(200, id="deep", marks=pytest.mark.slow)]
+_HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+
+
+def fuzz(depth):
+    """``given(data=...)`` under ``depth`` examples (at least the profile's count for the deep pass)."""
+    n = depth if depth < 200 else max(depth, settings.default.max_examples)
+    return lambda test: settings(max_examples=n, deadline=None, suppress_health_check=_HEALTH)(
+        given(data=st.data())(test)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -80,10 +87,13 @@ def check_outcome(out, bounds, arg_names):
     assert ((lo <= values) & (values <= hi)).all(), f"returned {out!r} outside the bounds {bounds}"
 
 
+@pytest.mark.parametrize("depth", DEPTHS)
 @pytest.mark.parametrize("name", sorted(MEASURES))
-@FUZZ
-@given(data=st.data())
-def test_measure_survives_hostile_input(name, data, guard):
+def test_measure_survives_hostile_input(name, depth, guard):
+    fuzz(depth)(_measure_case)(name=name, guard=guard)
+
+
+def _measure_case(data, name, guard):
     m = MEASURES[name]
     layout = LAYOUTS[m.info.input]
     shapes, valid = SHAPES.get(m.info.input) or (layout_shapes(layout.ndim), layout_shapes(layout.ndim, valid=True))
@@ -94,19 +104,25 @@ def test_measure_survives_hostile_input(name, data, guard):
     check_outcome(out, m.info.bounds, ("X", "Y"))
 
 
+@pytest.mark.parametrize("depth", DEPTHS)
 @pytest.mark.parametrize("kind", SPD_DISTANCES)
-@FUZZ
-@given(data=st.data())
-def test_spd_distance_survives_hostile_input(kind, data, guard):
+def test_spd_distance_survives_hostile_input(kind, depth, guard):
+    fuzz(depth)(_spd_case)(kind=kind, guard=guard)
+
+
+def _spd_case(data, kind, guard):
     a, b = data.draw(related_pair(spd_shapes, valid_shapes=spd_valid_shapes), label="specs")
     bounds = (0.0, 1.0) if kind == "spectral_ratio" else (0.0, np.inf)
     out = guard.call(functools.partial(spd_distance, kind=kind), spd_stack(a), spd_stack(b))
     check_outcome(out, bounds, ("G1", "G2"))
 
 
-@FUZZ
-@given(data=st.data())
-def test_pullback_metric_survives_hostile_input(data, guard):
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_pullback_metric_survives_hostile_input(depth, guard):
+    fuzz(depth)(_pullback_case)(guard=guard)
+
+
+def _pullback_case(data, guard):
     a, _ = data.draw(related_pair(jacobian_shapes, valid_shapes=jacobian_valid_shapes), label="specs")
     out = guard.call(pullback_metric, build(a))
     check_outcome(out, (-np.inf, np.inf), ("J",))

@@ -324,10 +324,14 @@ def check_extreme_scales(m: Measure, rng: np.random.Generator, n_trials: int, ma
 
 def check_near_duplicates(m: Measure, rng: np.random.Generator, n_trials: int, make: Draw) -> None:
     """A metric on matrices keeps relative precision near 0: ``d(X, X + eps N)`` is first order in eps
-    down to eps = 1e-8, and a collinear triangle satisfies the triangle inequality to relative 1e-6."""
+    down to eps = 1e-8, and a collinear triangle satisfies the triangle inequality to relative 1e-6.
+    ``X`` comes from a custom ``draw`` when one is given, else it is a full-rank 40 x 6 matrix."""
     if not (m.info.metric and m.info.input == "matrix"):
         return
-    X = rng.standard_normal((40, 6)) @ rng.standard_normal((6, 6))  # full rank, n > p
+    if make is random_input:
+        X = rng.standard_normal((40, 6)) @ rng.standard_normal((6, 6))  # full rank, n > p
+    else:
+        X = np.asarray(make(m, rng), dtype=float)
     N = rng.standard_normal(X.shape) * X.std()
     d5, d8 = m(X, X + 1e-5 * N), m(X, X + 1e-8 * N)
     assert abs(d8 / 1e-8 - d5 / 1e-5) <= 1e-3 * abs(d5 / 1e-5), f"d at eps=1e-8 is {d8!r}; at 1e-5 {d5!r}"

@@ -28,7 +28,7 @@ except InvalidArgument:
     settings.register_profile("thorough", max_examples=10_000, deadline=None)
 
 EXAMPLES = max(200, settings.default.max_examples)
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
+FUZZ = settings(max_examples=EXAMPLES, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 LIMIT = 30.0  # seconds per call: generous for a loaded machine, far below a hang
 

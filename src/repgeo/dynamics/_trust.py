@@ -89,8 +89,10 @@ def _upper(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _precondition(tasks: Tasks, R: np.ndarray) -> np.ndarray:
     iu = _upper(R.shape[-1])
-    v = R[:, iu[0], iu[1]]
-    w = np.empty_like(v)
+    # single precision: the preconditioner only steers the inner CG (the gradient, the Hessian and the
+    # acceptance test stay double), and the dense product is most of an iteration's work at rank 30
+    v = R[:, iu[0], iu[1]].astype(np.float32)
+    w = np.empty(v.shape)
     for k, op in enumerate(tasks.ops):
         sel = tasks.which == k
         if sel.any():
@@ -112,7 +114,8 @@ def preconditioner(B: np.ndarray) -> np.ndarray:
     to mean one.  The map is symmetric positive definite on skew matrices and
     moves with ``B``'s coordinates.  Formed once as an ``n(n-1)/2`` square
     matrix (columns: its action on the basis ``e_a e_b^T - e_b e_a^T``), it
-    costs one small matrix product per use instead of four complex ones.
+    costs one small matrix product per use instead of four complex ones (in
+    single precision: it only steers the inner CG).
     """
     T, U = schur(B.astype(complex), output="complex")
     t = np.diag(T)
@@ -123,7 +126,7 @@ def preconditioner(B: np.ndarray) -> np.ndarray:
     Uh = U.conj().T
     X = Uh[:, a].T[:, :, None] * U[b, :][:, None, :] - Uh[:, b].T[:, :, None] * U[a, :][:, None, :]  # U^* E U
     Y = (U @ (X / D) @ Uh).real
-    return Y[:, a, b]
+    return np.ascontiguousarray(Y[:, a, b], dtype=np.float32)
 
 
 def _truncated_cg(tasks: Tasks, cache, g: np.ndarray, radius: np.ndarray, max_inner: int):
