@@ -7,16 +7,30 @@ with tolerances 1e-12, anchors from the dual multipliers) on the *same* frames
 and the *same* Gaussian draws, so the numbers must agree draw for draw; both
 timings include the center-correlation step, the frames and the statistics.
 
-Run:  PYTHONPATH=src python benchmarks/bench_capacity.py [--repeats 5]
+With ``--against REV`` the same workload also runs through ``mean_field`` as
+it was at git revision ``REV`` (its ``src/repgeo`` is extracted with
+``git archive`` into a temporary package), calls interleaved with the current
+code, and the ratio of the medians is printed: the check that a change kept
+the speed, e.g. ``--against 8c0d029`` (the first pass, before the converging
+center step).
+
+Run:  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python benchmarks/bench_capacity.py [--repeats 5] [--against REV]
 (cvxopt is needed for the baseline only: ``pip install cvxopt``.)
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import io
 import os
 import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -56,6 +70,30 @@ def baseline(mans, n_t, seed, kappa=0.0):
     return np.column_stack([draws.column("capacity"), draws.column("radius"), draws.column("dimension")])
 
 
+def load_revision(rev: str, workdir: str):
+    """``repgeo.capacity.mean_field`` as of git revision ``rev``, imported as package ``repgeo_rev``."""
+    root = Path(__file__).resolve().parents[1]
+    blob = subprocess.run(["git", "-C", str(root), "archive", rev, "src/repgeo"], check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
+        tar.extractall(workdir, filter="data")
+    name = "repgeo_rev"
+    os.rename(os.path.join(workdir, "src", "repgeo"), os.path.join(workdir, name))
+    sys.path.insert(0, workdir)
+    return importlib.import_module(f"{name}.capacity").mean_field
+
+
+def interleaved(fns, repeats):
+    """Median time of each function, the calls alternating (A B, B A, ...) so that load drifts hit both."""
+    times = [[] for _ in fns]
+    for i in range(repeats):
+        order = range(len(fns)) if i % 2 == 0 else reversed(range(len(fns)))
+        for j in order:
+            t0 = time.perf_counter()
+            fns[j]()
+            times[j].append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in times]
+
+
 def timed(fn, repeats):
     times, out = [], None
     for _ in range(repeats):
@@ -69,6 +107,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--baseline-repeats", type=int, default=1)
+    parser.add_argument("--against", metavar="REV", help="also time mean_field as of this git revision, interleaved")
     args = parser.parse_args()
     P, M, N, n_t, seed = 50, 50, 500, 200, 1
     mans = np.random.default_rng(0).standard_normal((P, M, N))
@@ -81,6 +120,17 @@ def main():
     print(f"repgeo mean_field : median {t_ours:.3f} s over {args.repeats} runs")
     print(f"  capacity {res.capacity:.5f} +- {res.capacity_se:.5f}, radius {res.radius:.4f}, "
           f"dimension {res.dimension:.3f}, center correlation {res.center_correlation:.4f}, K={res.n_centers}")
+    if args.against:
+        with tempfile.TemporaryDirectory() as workdir:
+            old_mean_field = load_revision(args.against, workdir)
+            old_mean_field(mans, n_t=n_t, rng=seed)  # warm-up
+            t_new, t_old = interleaved([lambda: mean_field(mans, n_t=n_t, rng=seed),
+                                        lambda: old_mean_field(mans, n_t=n_t, rng=seed)], max(args.repeats, 5))
+            old = old_mean_field(mans, n_t=n_t, rng=seed)
+        print(f"mean_field at {args.against}: median {t_old:.3f} s; current {t_new:.3f} s "
+              f"(interleaved): current / {args.against} = {t_new / t_old:.2f}")
+        print(f"  its capacity {old.capacity:.5f} (K={old.n_centers}); relative difference "
+              f"{abs(old.capacity - res.capacity) / res.capacity:.1e}")
     try:
         import cvxopt  # noqa: F401
     except ImportError:

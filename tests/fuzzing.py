@@ -294,3 +294,125 @@ class Guard:
         self._proc.join(5)
         if self._proc.is_alive():
             self._proc.kill()
+
+
+# ----------------------------------------------------------------------------- callers for the non-measure functions
+
+
+def stream_cka(X, Y, hsic: str) -> float:
+    """Streaming linear CKA over two batches (the rows split in half), then its value."""
+    from repgeo import StreamingLinearCKA
+
+    acc = StreamingLinearCKA(hsic)
+    h = max(1, np.shape(X)[0] // 2) if np.ndim(X) else 1
+    acc.update(X[:h], Y[:h])
+    if np.shape(X)[0] > h or np.shape(Y)[0] > h:
+        acc.update(X[h:], Y[h:])
+    return acc.value()
+
+
+def permutation_pvalue(X, Y, measure: str) -> tuple:
+    from repgeo.stats import permutation_test
+
+    res = permutation_test(X, Y, measure, n_permutations=9, rng=0)
+    return res.statistic, res.pvalue
+
+
+def bootstrap_interval(X, Y, measure: str) -> tuple:
+    from repgeo.stats import bootstrap_ci
+
+    res = bootstrap_ci(X, Y, measure, n_resamples=10, rng=0)
+    return res.low, res.statistic, res.high
+
+
+def ceiling(data, measure: str) -> tuple:
+    from repgeo.stats import noise_ceiling
+
+    res = noise_ceiling(data, measure, n_splits=3, rng=0)
+    return res.split_half, res.ceiling
+
+
+def mantel_test(D1, D2) -> tuple:
+    from repgeo.stats import mantel
+
+    res = mantel(D1, D2, n_permutations=9, rng=0)
+    return res.statistic, res.pvalue
+
+
+def distance_like(spec: Spec) -> np.ndarray:
+    """A square ``|A|`` made symmetric with a zero diagonal for finite float contents, else as built."""
+    A = build(spec)
+    if A.dtype.kind == "f" and A.ndim == 2 and A.shape[0] == A.shape[1] and np.isfinite(A).all():
+        A = np.abs(A.astype(np.float64))
+        A = np.maximum(A, A.T)
+        np.fill_diagonal(A, 0.0)
+    return A
+
+
+def landmark_block(spec: Spec) -> tuple:
+    """``(D_landmarks, landmarks)``: ``|A|`` of shape (L, K) whose first L columns form a distance matrix."""
+    A = build(spec)
+    L = A.shape[0] if A.ndim else 1
+    if A.dtype.kind == "f" and A.ndim == 2 and L <= A.shape[1] and np.isfinite(A).all():
+        A = np.abs(A.astype(np.float64))
+        A[:, :L] = np.maximum(A[:, :L], A[:, :L].T)
+        np.fill_diagonal(A[:, :L], 0.0)
+    return A, np.arange(L)
+
+
+def landmark_coords(D_landmarks, landmarks) -> np.ndarray:
+    from repgeo.embed import landmark_mds
+
+    return landmark_mds(D_landmarks, landmarks, n_components=1).coords
+
+
+def metric_coords(D) -> tuple:
+    from repgeo.embed import metric_mds
+
+    emb = metric_mds(D, n_components=1, max_iter=50)
+    return emb.coords, emb.stress
+
+
+def draw_plot(name: str, *args, **kwargs) -> float:
+    """Draw ``repgeo.plot.<name>(*args, **kwargs)`` with Agg, render it, close it; 0.0 when it drew.
+
+    (The Axes cannot travel back from the worker process, so success is a number.)
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from repgeo import plot
+
+    plt.close("all")
+    try:
+        ax = getattr(plot, name)(*args, **kwargs)
+        ax.figure.canvas.draw()
+    except Exception as exc:
+        if plt.get_fignums():  # bad input must be refused before a figure is opened for it
+            plt.close("all")
+            raise AssertionError(f"opened a figure, then raised {type(exc).__name__}: {exc}") from exc
+        raise
+    plt.close("all")
+    return 0.0
+
+
+def symmetrized(M: np.ndarray) -> np.ndarray:
+    """A numeric square ``M`` made symmetric with a zero diagonal (as a distance matrix is); others as they are."""
+    if M.ndim != 2 or M.shape[0] != M.shape[1] or M.dtype.kind not in "fiub":
+        return M
+    with np.errstate(all="ignore"):
+        S = np.abs(M.astype(float) + M.astype(float).T) / 2
+    np.fill_diagonal(S, 0.0)
+    return S
+
+
+#: Square matrices ``(K, K)`` (all-pairs results), sometimes not square or not 2-D.
+square_shapes = st.one_of(
+    sizes(2, 10).map(lambda k: (k, k)),
+    sizes(2, 10).map(lambda k: (k, k)),
+    sizes(2, 10).map(lambda k: (k, k)),
+    st.tuples(sizes(1, 6), sizes(1, 6)),
+    st.tuples(sizes(1, 6)),
+)

@@ -94,8 +94,10 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "shuffled-label networks" in out
-    for name in ("matrices.npz", "embedding_procrustes.csv", "networks.json", "summary.txt"):
+    for name in ("matrices.npz", "measures.json", "embedding_procrustes.csv", "networks.json", "summary.txt",
+                 "report.html"):
         assert (tmp_path / name).exists()
+    _check_demo_report(tmp_path)
     data = np.load(tmp_path / "matrices.npz")
     labels = list(data["labels"])
     D = data["procrustes"]
@@ -116,6 +118,22 @@ def test_demo_end_to_end(tmp_path, capsys):
         for i, j in pick:
             want = measure(reps[labels[i]], reps[labels[j]]) if i != j else measure.info.identity_value
             assert data[name][i, j] == pytest.approx(want, rel=1e-10, abs=1e-12), (name, labels[i], labels[j])
+
+
+def _check_demo_report(out):
+    """The demo's report in a real browser: every section, every image loaded, no errors."""
+    from browser import chromium, open_page
+
+    text = (out / "report.html").read_text()
+    for heading in ("Inputs", "Measures", "Matrices", "Embeddings", "Class manifolds: capacity and geometry",
+                    "Intrinsic geometry (MSA)", "Representational paths", "Text summary"):
+        assert f"<h2>{heading}</h2>" in text
+    if chromium() is None:
+        return  # the report's own browser tests say why they skip
+    seen = open_page(out / "report.html", out / "browser", height=6000)
+    assert seen.errors == [] and seen.console == []
+    assert len(seen.images) == text.count("<img ") >= 8
+    assert all(im["naturalWidth"] > 0 for im in seen.images)
 
 
 def test_files_with_the_same_stem_keep_distinct_labels(tmp_path, capsys):

@@ -30,16 +30,27 @@ from hypothesis import strategies as st
 from fuzzing import (
     Guard,
     Raised,
+    bootstrap_interval,
     build,
+    ceiling,
+    distance_like,
     jacobian_shapes,
     jacobian_valid_shapes,
+    landmark_block,
+    landmark_coords,
     layout_shapes,
+    mantel_test,
     matrix_shapes,
     matrix_valid_shapes,
+    metric_coords,
+    permutation_pvalue,
     related_pair,
+    sizes,
     spd_shapes,
     spd_stack,
     spd_valid_shapes,
+    specs,
+    stream_cka,
 )
 from repgeo._registry import registered
 from repgeo._validation import LAYOUTS
@@ -160,3 +171,175 @@ def _capture_case(data, guard):
         with np.errstate(over="ignore"):
             want = want.astype(np.float32)
     np.testing.assert_array_equal(out, want)
+
+
+# ----------------------------------------------------------------------------- streaming CKA, statistics, embeddings
+
+square_shapes = st.one_of(sizes(1, 9).map(lambda n: (n, n)), sizes(1, 9).map(lambda n: (n, n)), st.tuples(sizes(1, 5), sizes(1, 5)))
+
+
+@pytest.mark.parametrize("hsic", ["biased", "unbiased"])
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_streaming_cka_survives_hostile_input(hsic, depth, guard):
+    fuzz(depth)(_streaming_cka_case)(hsic=hsic, guard=guard)
+
+
+def _streaming_cka_case(hsic, data, guard):
+    a, b = data.draw(related_pair(matrix_shapes, -1, matrix_valid_shapes), label="specs")
+    X, Y = build(a), build(b)
+    out = guard.call(stream_cka, X, Y, hsic)
+    bounds = (0.0, 1.0) if hsic == "biased" else (-1.0, 1.0)
+    check_outcome(out, bounds, ("X_batch", "Y_batch", "X", "Y"))
+    full = guard.call(MEASURES["linear_cka" if hsic == "biased" else "linear_cka_unbiased"], X, Y)
+    if not isinstance(out, Raised) and not isinstance(full, Raised):  # the same number as full batch
+        assert abs(out - full) < 1e-8, (out, full)
+
+
+@pytest.mark.parametrize("measure", ["linear_cka", "rsa", "procrustes"])
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_permutation_test_survives_hostile_input(measure, depth, guard):
+    fuzz(depth)(_permutation_test_case)(measure=measure, guard=guard)
+
+
+def _permutation_test_case(measure, data, guard):
+    a, b = data.draw(related_pair(matrix_shapes, -1, matrix_valid_shapes), label="specs")
+    out = guard.call(permutation_pvalue, build(a), build(b), measure)
+    check_outcome(out if isinstance(out, Raised) else out[1], (0.0, 1.0), ("X", "Y"))
+    if not isinstance(out, Raised):
+        check_outcome(out[0], MEASURES[measure].info.bounds, ("X", "Y"))
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_bootstrap_ci_survives_hostile_input(depth, guard):
+    fuzz(depth)(_bootstrap_ci_case)(guard=guard)
+
+
+def _bootstrap_ci_case(data, guard):
+    a, b = data.draw(related_pair(matrix_shapes, -1, matrix_valid_shapes), label="specs")
+    out = guard.call(bootstrap_interval, build(a), build(b), "linear_cka")
+    check_outcome(out, (0.0, 1.0), ("X", "Y"))
+    if not isinstance(out, Raised):
+        assert out[0] <= out[2], out
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_noise_ceiling_survives_hostile_input(depth, guard):
+    fuzz(depth)(_noise_ceiling_case)(guard=guard)
+
+
+def _noise_ceiling_case(data, guard):
+    spec = data.draw(specs(layout_shapes((3,)), data.draw(st.booleans())), label="spec")
+    out = guard.call(ceiling, build(spec), "rsa")
+    check_outcome(out if isinstance(out, Raised) else out[0], (-1.0, 1.0), ("data",))
+    if not isinstance(out, Raised):
+        check_outcome(out[1], (-np.inf, 1.0), ("data",))
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_mantel_survives_hostile_input(depth, guard):
+    fuzz(depth)(_mantel_case)(guard=guard)
+
+
+def _mantel_case(data, guard):
+    a, b = data.draw(related_pair(square_shapes), label="specs")
+    out = guard.call(mantel_test, distance_like(a), distance_like(b))
+    check_outcome(out, (-1.0, 1.0), ("D1", "D2"))
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_landmark_mds_survives_hostile_input(depth, guard):
+    fuzz(depth)(_landmark_mds_case)(guard=guard)
+
+
+def _landmark_mds_case(data, guard):
+    spec = data.draw(specs(st.tuples(sizes(2, 6), sizes(2, 12)), data.draw(st.booleans())), label="spec")
+    out = guard.call(landmark_coords, *landmark_block(spec))
+    check_outcome(out, (-np.inf, np.inf), ("D_landmarks", "landmarks", "n_components"))
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_metric_mds_survives_hostile_input(depth, guard):
+    fuzz(depth)(_metric_mds_case)(guard=guard)
+
+
+def _metric_mds_case(data, guard):
+    spec = data.draw(specs(square_shapes, data.draw(st.booleans())), label="spec")
+    out = guard.call(metric_coords, distance_like(spec))
+    check_outcome(out if isinstance(out, Raised) else out[0], (-np.inf, np.inf), ("D", "n_components"))
+    if not isinstance(out, Raised):
+        check_outcome(out[1], (0.0, np.inf), ("D",))
+
+
+# ---- pictures: hostile matrices draw or raise a clear error --------------------------------------
+
+#: Rendering is slow next to arithmetic: fewer examples in both passes.
+PLOT_DEPTHS = [pytest.param(8, id="quick"), pytest.param(60, id="deep", marks=pytest.mark.slow)]
+
+
+@pytest.fixture(scope="module")
+def plot_guard():
+    pytest.importorskip("matplotlib")
+    g = Guard(timeout=60.0)
+    yield g
+    g.close()
+
+
+@pytest.mark.parametrize("depth", PLOT_DEPTHS)
+def test_heatmap_survives_hostile_input(depth, plot_guard):
+    fuzz(depth)(_heatmap_case)(plot_guard=plot_guard)
+
+
+def _heatmap_case(data, plot_guard):
+    from fuzzing import draw_plot, square_shapes, symmetrized
+
+    spec = data.draw(specs(square_shapes, data.draw(st.booleans())), label="spec")
+    M = build(spec)
+    M = symmetrized(M) if data.draw(st.booleans(), label="symmetric") else M
+    order = data.draw(st.sampled_from([None, "cluster"]), label="order")
+    out = plot_guard.call(functools.partial(draw_plot, "heatmap", order=order), M)
+    check_outcome(out, (0.0, 0.0), ("matrix_or_result", "order", "matrix"))
+
+
+@pytest.mark.parametrize("depth", PLOT_DEPTHS)
+def test_embedding_survives_hostile_input(depth, plot_guard):
+    fuzz(depth)(_embedding_case)(plot_guard=plot_guard)
+
+
+def _embedding_case(data, plot_guard):
+    from fuzzing import draw_plot, square_shapes, symmetrized
+
+    spec = data.draw(specs(st.one_of(square_shapes, matrix_shapes), data.draw(st.booleans())), label="spec")
+    M = build(spec)
+    M = symmetrized(M) if data.draw(st.booleans(), label="distances") else M
+    out = plot_guard.call(functools.partial(draw_plot, "embedding"), M)
+    check_outcome(out, (0.0, 0.0), ("embedding_or_matrix",))
+
+
+@pytest.mark.parametrize("depth", PLOT_DEPTHS)
+def test_point_map_survives_hostile_input(depth, plot_guard):
+    fuzz(depth)(_point_map_case)(plot_guard=plot_guard)
+
+
+def _point_map_case(data, plot_guard):
+    numeric = data.draw(st.booleans())
+    n = data.draw(st.integers(1, 30), label="n")
+    points = build(data.draw(specs(st.sampled_from([(n, 2), (n, 2), (n, 3), (n,)]), numeric), label="points"))
+    values = build(data.draw(specs(st.sampled_from([(n,), (n,), (n + 1,), (n, 1)]), numeric), label="values"))
+    from fuzzing import draw_plot
+
+    out = plot_guard.call(functools.partial(draw_plot, "point_map"), points, values)
+    check_outcome(out, (0.0, 0.0), ("points", "values"))
+
+
+@pytest.mark.parametrize("depth", PLOT_DEPTHS)
+def test_null_distribution_survives_hostile_input(depth, plot_guard):
+    fuzz(depth)(_null_distribution_case)(plot_guard=plot_guard)
+
+
+def _null_distribution_case(data, plot_guard):
+    from fuzzing import draw_plot, sizes
+
+    null = build(data.draw(specs(st.one_of(st.tuples(sizes(1, 200)), matrix_shapes), data.draw(st.booleans()))))
+    observed = data.draw(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.just([1.0, 2.0])))
+    out = plot_guard.call(functools.partial(draw_plot, "null_distribution"), null, observed)
+    check_outcome(out, (0.0, 0.0), ("null", "observed"))

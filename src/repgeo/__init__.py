@@ -40,14 +40,18 @@ from .measures import (
     ShapeAlignment,
     ShapeMetric,
     StochasticAlignment,
+    StreamingCKAMatrix,
+    StreamingLinearCKA,
     rdm,
 )
 from .pairwise import PairwiseResult, pairwise, pairwise_labeled
 
 #: Tool-set submodules, imported on first attribute access (``rg.capacity``).
-SUBMODULES = ("capacity", "capture", "datasets", "dynamics", "embed", "paths", "plot", "riemann", "shape_space", "testing")
+SUBMODULES = (
+    "capacity", "capture", "datasets", "dynamics", "embed", "paths", "plot", "riemann", "shape_space", "stats", "testing",
+)
 #: Applications, importable but not star-exported: the demo and the command line.
-_APPLICATIONS = ("cli", "demo")
+_APPLICATIONS = ("cli", "demo", "report")
 
 __all__ = [
     "AngularCKA",
@@ -70,6 +74,8 @@ __all__ = [
     "ShapeAlignment",
     "ShapeMetric",
     "StochasticAlignment",
+    "StreamingCKAMatrix",
+    "StreamingLinearCKA",
     "get_measure",
     "list_measures",
     "pairwise",

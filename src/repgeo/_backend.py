@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from ._linalg import blocks as cache_blocks
+from ._linalg import inv_upper_triangular
 
 __all__ = ["NUMPY", "NumpyNamespace", "TorchNamespace", "is_tensor", "namespace"]
 
@@ -83,7 +84,7 @@ class NumpyNamespace(_Shared):
 
     def __init__(self) -> None:
         super().__init__(np)
-        self.eigvalsh, self.eigh, self.inv_upper = np.linalg.eigvalsh, np.linalg.eigh, np.linalg.inv
+        self.eigvalsh, self.eigh, self.inv_upper = np.linalg.eigvalsh, np.linalg.eigh, inv_upper_triangular
         self.errstate = np.errstate
 
     # creation and conversion

@@ -8,7 +8,7 @@ NumPy), plain scalars (float, int, bool, str, None) or tuples of those.
 The file format is one ``.npz`` archive, read without pickle: each array
 field is a member under its own name, tuples of strings are string arrays,
 and the member ``__repgeo__`` holds JSON with the type's name, a format
-number and the scalar fields.  So ``numpy.load(path)["values"]`` reads a
+number and the other scalar fields; strings are 0-d string members.  So ``numpy.load(path)["values"]`` reads a
 saved matrix without repgeo.
 
 Examples
@@ -147,6 +147,8 @@ class Result:
                 arrays[f.name] = np.asarray(value.detach().cpu() if is_tensor(value) else value)
             elif isinstance(value, tuple) and value and all(isinstance(v, str) for v in value):
                 arrays[f.name] = np.array(value, dtype=str)
+            elif isinstance(value, str):  # a 0-d string member: numpy.load(path)["measure"] reads it
+                arrays[f.name] = np.array(value, dtype=str)
             elif value is None or isinstance(value, (str, bool, numbers.Number, tuple)):
                 scalars[f.name] = _plain(value)
                 if isinstance(value, tuple):
@@ -154,7 +156,7 @@ class Result:
             else:
                 raise TypeError(f"{type(self).__name__}.{f.name} is a {type(value).__name__}, which save cannot store")
         meta = {"type": type(self).__name__, "format": FORMAT, "fields": scalars, "strings": sorted(
-            k for k, v in arrays.items() if v.dtype.kind == "U")}
+            k for k, v in arrays.items() if v.dtype.kind == "U" and v.ndim == 1)}
         if META_KEY in arrays:  # pragma: no cover - a field named like the metadata
             raise TypeError(f"a field may not be named {META_KEY}")
         if isinstance(path, (str, os.PathLike)):
@@ -189,7 +191,10 @@ class Result:
             for k, v in meta["fields"].items():
                 values[k] = tuple(v["tuple"]) if isinstance(v, dict) and "tuple" in v else v
             for k, v in stored.items():
-                values[k] = tuple(str(s) for s in v) if k in meta.get("strings", ()) else v
+                if v.dtype.kind == "U" and v.ndim == 0:
+                    values[k] = str(v)
+                else:
+                    values[k] = tuple(str(s) for s in v) if k in meta.get("strings", ()) else v
         else:  # written before the metadata existed: every field is a member (0-d for scalars)
             values = {k: (v.item() if v.ndim == 0 else v) for k, v in stored.items()}
         names = {f.name for f in dataclasses.fields(cls) if f.init}

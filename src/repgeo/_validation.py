@@ -39,6 +39,7 @@ __all__ = [
     "as_stochastic",
     "as_labelled",
     "check_symmetric_matrix",
+    "check_distance_matrix",
     "check_trajectory",
     "check_delays",
     "check_rank_spec",
@@ -679,6 +680,45 @@ def check_symmetric_matrix(V: np.ndarray, name: str, n: int, meaning: str) -> np
     return 0.5 * (V + V.T)
 
 
+def check_distance_matrix(D: Any, name: str, *, n: int | None = None, shape: tuple | None = None) -> np.ndarray:
+    """Require a finite distance matrix: square ``(n, n)``, symmetric, non-negative, zero diagonal.
+
+    With ``shape`` a rectangular ``(L, K)`` block of distances is checked
+    instead (finite and non-negative only).  Returns a float64 array (the
+    symmetric part for a square matrix).
+
+    Examples
+    --------
+    >>> check_distance_matrix([[0, 1], [2, 0]], "D1")
+    Traceback (most recent call last):
+    ...
+    ValueError: D1 must be symmetric (a distance matrix); the largest asymmetry |D1 - D1^T| is 1
+    """
+    D = as_float_array(D, name, ndim=2)
+    if shape is not None:
+        if D.shape != tuple(shape):
+            raise ValueError(f"{name} must have shape {tuple(shape)}; got {D.shape}")
+    else:
+        k = D.shape[0] if n is None else n
+        if D.shape != (k, k):
+            raise ValueError(f"{name} must be a square ({k}, {k}) distance matrix; got shape {D.shape}")
+        top = float(np.abs(D).max())
+        e = int(np.frexp(top)[1]) if top > 0 else 0
+        unit = np.ldexp(D, -e)  # exact: differences cannot overflow at 1e308
+        asym = float(np.abs(unit - unit.T).max())
+        if asym > 1e-10 * max(float(np.abs(unit).max()), np.finfo(float).tiny):
+            raise ValueError(
+                f"{name} must be symmetric (a distance matrix); the largest asymmetry |{name} - {name}^T| is "
+                f"{np.ldexp(asym, e):.3g}"
+            )
+        if np.any(np.diag(D) != 0):
+            raise ValueError(f"{name} must have a zero diagonal (a distance matrix); got max |diag| {np.abs(np.diag(D)).max():.3g}")
+        D = np.ldexp(0.5 * (unit + unit.T), e)
+    if np.any(D < 0):
+        raise ValueError(f"{name} must hold non-negative distances; its smallest entry is {D.min():.3g}")
+    return D
+
+
 # ----------------------------------------------------------------------------- trajectories (dynamics)
 
 
@@ -771,3 +811,38 @@ def check_inputs_match(states: np.ndarray, inputs: np.ndarray, names: tuple[str,
             f"{names[0]} has {states.shape[0]} trials of {states.shape[1]} time points but {names[1]} has "
             f"{inputs.shape[0]} trials of {inputs.shape[1]}; inputs must be sampled with the states"
         )
+
+
+def check_length(values: Any, name: str, n: int, meaning: str) -> list:
+    """``values`` as a list of exactly ``n`` items (one per ``meaning``).
+
+    Examples
+    --------
+    >>> check_length(["a", "b"], "labels", 3, "row of the matrix")
+    Traceback (most recent call last):
+    ...
+    ValueError: labels must have one entry per row of the matrix (3); got 2
+    """
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a sequence with one entry per {meaning}; got {_describe(values)}")
+    out = list(values)
+    if len(out) != n:
+        raise ValueError(f"{name} must have one entry per {meaning} ({n}); got {len(out)}")
+    return out
+
+
+def check_drawable(values: np.ndarray, name: str) -> np.ndarray:
+    """Finite entries of ``values`` must lie within +-1e300, a range a figure can scale without overflow.
+
+    Examples
+    --------
+    >>> check_drawable(np.array([0.0, 1e308]), "matrix")
+    Traceback (most recent call last):
+    ...
+    ValueError: matrix spans 0 to 1e+308, too wide a range to draw in float64; rescale it
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size and (np.abs(finite).max() > 1e300):  # axis limits, margins and aspect ratios need headroom
+        raise ValueError(f"{name} spans {finite.min():.3g} to {finite.max():.3g}, too wide a range to draw in "
+                         "float64; rescale it")
+    return values

@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import repgeo as rg
@@ -107,31 +107,61 @@ def spd_distances_match_numpy(device, seed, m, log_cond1, log_cond2):
             assert np.all(np.abs(a - b) <= TOL * np.maximum(1, np.abs(a)) + np.sqrt(m) * rho), part
 
 
+#: Relative distance (in log) from a drop threshold inside which the backends may decide differently
+#: (the computed conditions carry rounding errors of about m eps sqrt(cond), below 1e-9 up to cond 1e12).
+BORDERLINE = 1e-6
+
+
+def borderline(J1, J2, max_condition=1e10):
+    """Points whose keep-or-drop decision is within rounding of a threshold: a metric's condition
+    number at ``max_condition``, or the pair's ``8 m eps cond(R1) cond(R2)`` at ``K.RESOLUTION``."""
+    m = J1.shape[-1]
+    c1, c2 = (np.linalg.cond(J) ** 2 for J in (J1, J2))  # cond(J^T J) from the Jacobians, no squaring
+    near = lambda x, limit: np.abs(np.log(x / limit)) <= BORDERLINE  # noqa: E731
+    return near(c1, max_condition) | near(c2, max_condition) | near(8 * m * EPS * np.sqrt(c1 * c2), K.RESOLUTION)
+
+
 def msa_matches_numpy(device, seed, m, log_cond1, log_cond2):
     rng = np.random.default_rng(seed)
     J1 = jacobians_with_condition(rng, 8, m + 2, m, 10**log_cond1)
     J2 = jacobians_with_condition(rng, 8, m + 3, m, 10**log_cond2)
     G1, G2 = rr.pullback_metric(J1), rr.pullback_metric(J2)
     rho = m * EPS * (np.linalg.cond(G1) + np.linalg.cond(G2))
+    edge = borderline(J1, J2)
     for field, (X, Y), slack in (("jacobian", (J1, J2), 0.0), ("metric", (G1, G2), np.sqrt(m) * rho)):
         for spd in rr.SPD_DISTANCES:
             msa = rg.MSA(spd=spd, field=field, on_ill_conditioned="drop")
             want, err = outcome(msa.evaluate, X, Y)
             got, terr = outcome(msa.evaluate, *on(device, X, Y))
-            assert terr == err, (spd, field)
+            if edge.any() and (err is None) != (terr is None):  # all kept points were borderline
+                assert "nothing is left to compare" in (err or terr), (spd, field)
+                continue
+            assert terr == err or (edge.any() and err.split(":")[0] == terr.split(":")[0]), (spd, field)
             if err is not None:
                 continue
             a, b = want.per_point, numpy_of(got.per_point)
             kept = ~np.isnan(a)
-            assert np.array_equal(kept, ~np.isnan(b)), (spd, field)  # the same points dropped
+            # the same points dropped, except those whose condition lies within rounding of a threshold
+            assert np.array_equal(kept[~edge], ~np.isnan(b)[~edge]), (spd, field)
+            both = kept & ~np.isnan(b)
             bound = TOL * np.maximum(1, np.abs(a)) + slack
-            assert np.all((np.abs(a - b) <= bound)[kept]), (spd, field)
-            assert got.dropped_fraction == want.dropped_fraction
+            assert np.all((np.abs(a - b) <= bound)[both]), (spd, field)
+            if not edge.any():
+                assert got.dropped_fraction == want.dropped_fraction
+
+
+#: Draws that failed before the borderline rule: metrics exactly at max_condition (the backends'
+#: rounding put them on opposite sides), and a pair near both thresholds.
+KNOWN_EDGES = [{"seed": 360, "m": 3, "log_cond1": 10.0, "log_cond2": 10.0},
+               {"seed": 370, "m": 5, "log_cond1": 10.875, "log_cond2": 11.87}]
 
 
 def on_draws(check, device, draws):
-    """Run ``check(device, seed, m, log_cond1, log_cond2)`` on ``draws`` hypothesis draws."""
-    settings(max_examples=draws, deadline=None)(given(**conditioning)(lambda **draw: check(device, **draw)))()
+    """Run ``check(device, seed, m, log_cond1, log_cond2)`` on ``draws`` hypothesis draws and the known edges."""
+    test = given(**conditioning)(lambda **draw: check(device, **draw))
+    for edge in KNOWN_EDGES:
+        test = example(**edge)(test)
+    settings(max_examples=draws, deadline=None)(test)()
 
 
 DRAWS = [40, pytest.param(400, marks=pytest.mark.slow, id="400")]

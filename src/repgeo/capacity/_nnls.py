@@ -28,10 +28,14 @@ __all__ = ["BatchedSolution", "batched_nnls"]
 _CHUNK = 512
 
 
-def _solve_passive(At: np.ndarray, C: np.ndarray, owner: np.ndarray, passive: np.ndarray) -> np.ndarray:
+def _solve_passive(At: np.ndarray, G: np.ndarray | None, C: np.ndarray, owner: np.ndarray,
+                   passive: np.ndarray) -> np.ndarray:
     """Solve ``(A_P^T A_P) z_P = c_P`` with ``z`` zero off the passive set, per draw.
 
-    ``At`` is the stack of transposed matrices, shape (P, m, d)."""
+    ``At`` is the stack of transposed matrices, shape (P, m, d).  Each draw's
+    system is gathered from its manifold's Gram matrix when the stack ``G``
+    of Gram matrices ``A^T A`` (P, m, m) is given, else formed from the
+    gathered passive columns."""
     n, m = passive.shape
     z = np.zeros((n, m))
     sizes = passive.sum(axis=1)
@@ -45,8 +49,12 @@ def _solve_passive(At: np.ndarray, C: np.ndarray, owner: np.ndarray, passive: np
             continue
         cols = cols_all[rows, :k]
         valid = np.arange(k) < sizes[rows][:, None]
-        Ak = At[owner[rows][:, None], cols]  # (rows, k, d): passive columns of A
-        M = Ak @ Ak.transpose(0, 2, 1)
+        if G is not None:
+            flat = (owner[rows][:, None, None] * m + cols[:, :, None]) * m + cols[:, None, :]
+            M = np.take(G.reshape(-1), flat)  # G[owner, cols, cols^T]; a flat take is faster than fancy indexing
+        else:
+            Ak = At[owner[rows][:, None], cols]  # (rows, k, d): passive columns of A
+            M = Ak @ Ak.transpose(0, 2, 1)
         both = valid[:, :, None] & valid[:, None, :]
         M = np.where(both, M, np.eye(k))
         rhs = np.where(valid, C[rows[:, None], cols], 0.0)
@@ -60,21 +68,20 @@ def _solve_passive(At: np.ndarray, C: np.ndarray, owner: np.ndarray, passive: np
     return z
 
 
-def _gram_times(A: np.ndarray, z: np.ndarray, owner: np.ndarray) -> np.ndarray:
-    """``A^T A z`` with ``A = A[owner[b]]`` for every row ``b``; ``owner`` is sorted."""
+def _gram_times(A: np.ndarray, G: np.ndarray | None, z: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """``A^T A z`` with ``A = A[owner[b]]`` for every row ``b`` (``G``: the Gram matrices, if formed); ``owner`` is sorted."""
     out = np.empty_like(z)
     cuts = np.flatnonzero(np.diff(owner)) + 1
     for rows in np.split(np.arange(owner.size), cuts):
         if rows.size:
-            a = A[owner[rows[0]]]
-            out[rows] = (z[rows] @ a.T) @ a
+            g = owner[rows[0]]
+            out[rows] = z[rows] @ G[g] if G is not None else (z[rows] @ A[g].T) @ A[g]
     return out
 
 
-def _initial_passive(A: np.ndarray, C: np.ndarray, n_steps: int = 15) -> np.ndarray:
-    """Guess passive sets with a few accelerated projected-gradient steps."""
+def _initial_passive(A: np.ndarray, C: np.ndarray, G: np.ndarray | None, n_steps: int = 15) -> np.ndarray:
+    """Guess passive sets with a few accelerated projected-gradient steps (``G``: the Gram matrices, if formed)."""
     At = A.transpose(0, 2, 1)
-    G = At @ A if A.shape[2] <= 2 * A.shape[1] else None  # cheaper products when m is small
 
     def gram_times(y: np.ndarray) -> np.ndarray:
         return G @ y if G is not None else At @ (A @ y)
@@ -133,7 +140,8 @@ def batched_nnls(A: np.ndarray, B: np.ndarray, *, max_iter: int = 12, rtol: floa
     Cm = C.transpose(0, 2, 1).reshape(P * n, m)
     owner = np.repeat(np.arange(P), n)
     tol = rtol * (np.abs(Cm).max(axis=1, keepdims=True) + 1.0)
-    passive = _initial_passive(A, C).transpose(0, 2, 1).reshape(P * n, m)
+    G = At @ A if m <= 2 * d else None  # the Gram matrices, when no larger than twice the matrices
+    passive = _initial_passive(A, C, G).transpose(0, 2, 1).reshape(P * n, m)
     Z = np.zeros((P * n, m))
     # a passive set larger than the rank bound d makes a singular system: such
     # problems (many points in few dimensions) go straight to the exact fallback
@@ -143,8 +151,8 @@ def batched_nnls(A: np.ndarray, B: np.ndarray, *, max_iter: int = 12, rtol: floa
     for _ in range(max_iter):
         if todo.size == 0:
             break
-        z = _solve_passive(At, Cm[todo], owner[todo], passive[todo])
-        w = _gram_times(A, z, owner[todo]) - Cm[todo]
+        z = _solve_passive(At, G, Cm[todo], owner[todo], passive[todo])
+        w = _gram_times(A, G, z, owner[todo]) - Cm[todo]
         p = passive[todo]
         with np.errstate(invalid="ignore"):
             done = np.where(p, z >= 0, w >= -tol[todo]).all(axis=1) & np.isfinite(z).all(axis=1)

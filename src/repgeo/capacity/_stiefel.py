@@ -65,7 +65,34 @@ def tangent(V: np.ndarray, G: np.ndarray) -> np.ndarray:
 
 
 def retract(V: np.ndarray) -> np.ndarray:
-    """Q factor of ``V`` (a stack) with a non-negative diagonal of R."""
+    """Q factor of ``V`` (a stack) with a non-negative diagonal of R.
+
+    Computed as ``V L^{-T}`` from the Cholesky factor ``L`` of ``V^T V``
+    (Cholesky QR; one column is just normalised), repeated once when the
+    result is not orthonormal to rounding (its error grows with the square
+    of ``cond(V)``; two passes are accurate up to ``cond(V)`` of about
+    ``1e7``), and Householder QR where the Cholesky factorisation fails.
+    The conjugate-gradient steps ``V + alpha d`` with tangent ``d`` have
+    ``V^T V = I + alpha^2 d^T d``, so one pass usually suffices.
+    """
+    if V.shape[2] == 1:
+        norm = np.sqrt(np.einsum("rij,rij->r", V, V))
+        if (norm > 0).all() and np.isfinite(norm).all():
+            return V / norm[:, None, None]
+    else:
+        Q, G = V, V.transpose(0, 2, 1) @ V
+        eye = np.eye(V.shape[2])
+        for _ in range(2):
+            try:
+                L = np.linalg.cholesky(G)
+            except np.linalg.LinAlgError:  # rank deficient or non-finite: Householder below
+                break
+            if not (np.diagonal(L, axis1=1, axis2=2) > 0).all():
+                break
+            Q = Q @ np.linalg.inv(L).transpose(0, 2, 1)
+            G = Q.transpose(0, 2, 1) @ Q
+            if np.abs(G - eye).max() <= 4 * np.finfo(float).eps:
+                return Q
     Q, R = np.linalg.qr(V)
     signs = np.where(np.diagonal(R, axis1=1, axis2=2) < 0, -1.0, 1.0)
     return Q * signs[:, None, :]
@@ -73,6 +100,11 @@ def retract(V: np.ndarray) -> np.ndarray:
 
 def _inner(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return np.einsum("rij,rij->r", A, B)
+
+
+# status codes inside the loop (strings in the result)
+_RUNNING, _CONVERGED, _MAX_ITER, _LINE_SEARCH, _NON_FINITE = range(5)
+_STATUS = np.array(["running", "converged", "max_iter", "line_search", "non_finite"])
 
 
 def stiefel_cg(
@@ -100,42 +132,46 @@ def stiefel_cg(
     f, egrad = cost(V)
     g = tangent(V, egrad)
     d = -g
+    gnorm = np.sqrt(_inner(g, g))
     step = np.full(n_starts, np.nan)  # length of the last accepted step
-    status = np.where(np.isfinite(f) & np.isfinite(g).all(axis=(1, 2)), "running", "non_finite").astype(object)
+    status = np.where(np.isfinite(f) & np.isfinite(g).all(axis=(1, 2)), _RUNNING, _NON_FINITE)
     n_iter = np.zeros(n_starts, dtype=int)
-    for _ in range(max_iter):
-        gnorm = np.sqrt(_inner(g, g))
-        status[(status == "running") & (gnorm <= gtol)] = "converged"
-        active = np.flatnonzero(status == "running")
-        if active.size == 0:
-            break
-        n_iter[active] += 1
-        Va, fa, ga, da = V[active], f[active], g[active], d[active]
-        slope = _inner(ga, da)
-        reset = ~(slope < 0)
-        da[reset] = -ga[reset]
-        slope[reset] = -_inner(ga[reset], ga[reset])
-        dnorm = np.sqrt(_inner(da, da))
-        alpha = np.where(np.isfinite(step[active]), 2.0 * step[active], 1.0) / dnorm
-        V_new, f_new, eg_new, ok = _line_search(cost, Va, fa, da, slope, alpha, armijo, max_backtracks)
-        finite = np.isfinite(f_new) & np.isfinite(eg_new).all(axis=(1, 2))
-        status[active[~ok & finite]] = "line_search"
-        status[active[~finite]] = "non_finite"
-        moved = ok & finite
-        idx = active[moved]
-        g_new = tangent(V_new[moved], eg_new[moved])
-        # Hestenes-Stiefel direction, with the previous quantities transported by projection
-        d_old = tangent(V_new[moved], da[moved])
-        y = g_new - tangent(V_new[moved], ga[moved])
-        denom = _inner(y, d_old)
-        with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for _ in range(max_iter):
+            status[(status == _RUNNING) & (gnorm <= gtol)] = _CONVERGED
+            active = np.flatnonzero(status == _RUNNING)
+            if active.size == 0:
+                break
+            n_iter[active] += 1
+            Va, fa, ga, da = V[active], f[active], g[active], d[active]
+            slope = _inner(ga, da)
+            reset = ~(slope < 0)
+            if reset.any():
+                da[reset] = -ga[reset]
+                slope[reset] = -_inner(ga[reset], ga[reset])
+            dnorm = np.sqrt(_inner(da, da))
+            last = step[active]
+            alpha = np.where(np.isfinite(last), 2.0 * last, 1.0) / dnorm
+            V_new, f_new, eg_new, d_old, ok = _line_search(cost, Va, fa, da, slope, alpha, armijo, max_backtracks)
+            g_new = tangent(V_new, eg_new)
+            finite = np.isfinite(f_new) & np.isfinite(g_new).all(axis=(1, 2))
+            status[active[~ok & finite]] = _LINE_SEARCH
+            status[active[~finite]] = _NON_FINITE
+            moved = ok & finite
+            if not moved.all():
+                V_new, f_new, g_new, d_old, ga = V_new[moved], f_new[moved], g_new[moved], d_old[moved], ga[moved]
+            idx = active[moved]
+            # Hestenes-Stiefel direction, with the previous quantities transported by projection
+            y = g_new - tangent(V_new, ga)
+            denom = _inner(y, d_old)
             beta = np.where(denom != 0, _inner(g_new, y) / denom, 0.0)
-        beta = np.clip(np.nan_to_num(beta, nan=0.0, posinf=0.0, neginf=0.0), 0.0, None)
-        V[idx], f[idx], g[idx] = V_new[moved], f_new[moved], g_new
-        d[idx] = -g_new + beta[:, None, None] * d_old
-        step[idx] = (alpha * dnorm)[moved]
-    status[status == "running"] = "max_iter"
-    return StiefelSolution(V, f, np.sqrt(_inner(g, g)), status.astype(str), n_iter)
+            beta = np.where(np.isfinite(beta) & (beta > 0), beta, 0.0)
+            V[idx], f[idx], g[idx] = V_new, f_new, g_new
+            gnorm[idx] = np.sqrt(_inner(g_new, g_new))
+            d[idx] = -g_new + beta[:, None, None] * d_old
+            step[idx] = (alpha * dnorm)[moved]
+    status[status == _RUNNING] = _MAX_ITER
+    return StiefelSolution(V, f, np.sqrt(_inner(g, g)), _STATUS[status], n_iter)
 
 
 def _accept(f: np.ndarray, slope: np.ndarray, alpha: np.ndarray, f_new: np.ndarray, slope_new: np.ndarray,
@@ -143,24 +179,26 @@ def _accept(f: np.ndarray, slope: np.ndarray, alpha: np.ndarray, f_new: np.ndarr
     """Sufficient decrease (Armijo), or -- when the decrease is below the cost's rounding -- a cost no
     higher than rounding allows and a slope that shrank by half (the approximate Wolfe test of Hager
     and Zhang, which keeps converging after cost differences stop resolving the decrease)."""
-    with np.errstate(invalid="ignore"):
-        armijo_ok = f_new <= f + armijo * alpha * slope
-        approx = (f_new <= f + 1e-12 * np.abs(f)) & (np.abs(slope_new) <= 0.5 * np.abs(slope))
+    armijo_ok = f_new <= f + armijo * alpha * slope
+    approx = (f_new <= f + 1e-12 * np.abs(f)) & (np.abs(slope_new) <= 0.5 * np.abs(slope))
     return (armijo_ok | approx) & np.isfinite(f_new) & np.isfinite(slope_new)
 
 
 def _evaluate(cost: CostFunction, V: np.ndarray, d: np.ndarray, alpha: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Point ``retract(V + alpha d)``, its cost, Euclidean gradient and slope along the transported ``d``."""
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Point ``retract(V + alpha d)``, its cost, Euclidean gradient, the transported ``d`` and the slope.
+
+    The slope ``<grad f, P d>`` needs no projection of the gradient (the
+    tangent projection ``P`` is orthogonal)."""
     V_new = retract(V + alpha[:, None, None] * d)
     f_new, eg_new = cost(V_new)
-    slope_new = _inner(tangent(V_new, eg_new), tangent(V_new, d))
-    return V_new, f_new, eg_new, slope_new
+    d_new = tangent(V_new, d)
+    return V_new, f_new, eg_new, d_new, _inner(eg_new, d_new)
 
 
 def _line_search(cost: CostFunction, V: np.ndarray, f: np.ndarray, d: np.ndarray, slope: np.ndarray,
                  alpha: np.ndarray, armijo: float, max_backtracks: int
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A secant line search along ``retract(V + alpha d)`` with a backtracking fallback.
 
     The first trial is ``alpha``; the slope there and at 0 give the secant
@@ -168,37 +206,39 @@ def _line_search(cost: CostFunction, V: np.ndarray, f: np.ndarray, d: np.ndarray
     exact line search keeps the conjugate directions conjugate).  The better
     acceptable trial is kept; when neither is acceptable the step is
     shrunk by safeguarded quadratic interpolation.  Returns the new points,
-    their costs and Euclidean gradients, and which starts found an
-    acceptable step (the others keep a rejected trial).
+    their costs, Euclidean gradients and transported directions, and which
+    starts found an acceptable step (the others keep a rejected trial).
+    Runs under the caller's ``np.errstate``.
     """
-    V1, f1, e1, s1 = _evaluate(cost, V, d, alpha)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        secant = alpha * slope / (slope - s1)
-    use = np.isfinite(secant) & (s1 > slope) & (secant > 0)
-    V_new, f_new, eg_new, s_new, a_new = V1, f1, e1, s1, alpha.copy()
-    ok = _accept(f, slope, alpha, f1, s1, armijo)
+    V_new, f_new, eg_new, d_new, s_new = _evaluate(cost, V, d, alpha)
+    f1 = f_new.copy()
+    secant = alpha * slope / (slope - s_new)
+    use = np.isfinite(secant) & (s_new > slope) & (secant > 0)
+    a_new = alpha.copy()
+    ok = _accept(f, slope, alpha, f_new, s_new, armijo)
     if use.any():
         rows = np.flatnonzero(use)
         a2 = np.clip(secant[rows], 1e-3 * alpha[rows], 1e3 * alpha[rows])
-        V2, f2, e2, s2 = _evaluate(cost, V[rows], d[rows], a2)
+        V2, f2, eg2, d2, s2 = _evaluate(cost, V[rows], d[rows], a2)
         ok2 = _accept(f[rows], slope[rows], a2, f2, s2, armijo)
         take = ok2 & (~ok[rows] | (f2 <= f1[rows]))
         r = rows[take]
-        V_new[r], f_new[r], eg_new[r], s_new[r], a_new[r] = V2[take], f2[take], e2[take], s2[take], a2[take]
+        V_new[r], f_new[r], eg_new[r], d_new[r], s_new[r], a_new[r] = (
+            V2[take], f2[take], eg2[take], d2[take], s2[take], a2[take])
         ok[r] = True
     for _ in range(max_backtracks):
         bad = np.flatnonzero(~ok)
         if bad.size == 0:
             break
         a, excess = a_new[bad], f_new[bad] - f[bad] - slope[bad] * a_new[bad]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            quad = -slope[bad] * a * a / (2.0 * excess)
-        a = np.clip(np.nan_to_num(quad, nan=0.5 * a, posinf=0.5 * a, neginf=0.1 * a), 0.1 * a, 0.5 * a)
-        V_try, f_try, e_try, s_try = _evaluate(cost, V[bad], d[bad], a)
-        V_new[bad], f_new[bad], eg_new[bad], s_new[bad], a_new[bad] = V_try, f_try, e_try, s_try, a
+        quad = -slope[bad] * a * a / (2.0 * excess)
+        quad = np.where(np.isnan(quad), 0.5 * a, np.where(quad == np.inf, 0.5 * a, np.where(quad == -np.inf, 0.1 * a, quad)))
+        a = np.clip(quad, 0.1 * a, 0.5 * a)
+        V_try, f_try, eg_try, d_try, s_try = _evaluate(cost, V[bad], d[bad], a)
+        V_new[bad], f_new[bad], eg_new[bad], d_new[bad], s_new[bad], a_new[bad] = V_try, f_try, eg_try, d_try, s_try, a
         ok[bad] = _accept(f[bad], slope[bad], a, f_try, s_try, armijo)
     alpha[:] = a_new
-    return V_new, f_new, eg_new, ok
+    return V_new, f_new, eg_new, d_new, ok
 
 
 def _tangent_basis(V: np.ndarray) -> np.ndarray:

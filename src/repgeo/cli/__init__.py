@@ -1,4 +1,4 @@
-"""The ``repgeo`` command line: list, compare, pairwise, demo.
+"""The ``repgeo`` command line: list, compare, pairwise, demo, report.
 
 Every failure ends in one line on stderr and a documented exit status (see
 :func:`main`), never in a traceback: bad input and usage errors exit 2, an
@@ -146,6 +146,25 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     result = run_demo(args.out, n_jobs=args.n_jobs, progress=_progress(), log=lambda s: print(s, file=sys.stderr))
     print(result.summary)
     print("wrote " + ", ".join(str(f) for f in result.files), file=sys.stderr)
+    _demo_report(args.out)
+    return 0
+
+
+def _demo_report(out: str) -> None:
+    """The demo's HTML report, or one line saying why there is none (matplotlib is optional)."""
+    try:
+        from ..report import write_report
+
+        print(f"report: {write_report(out)}", file=sys.stderr)
+    except ImportError as exc:
+        print(f"repgeo: no report.html written: {exc}", file=sys.stderr)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from ..report import write_report
+
+    out = None if args.output is None else check_writable(args.output, "--output", [".html", ".htm"])
+    print(f"wrote {write_report(args.results_dir, out)}", file=sys.stderr)
     return 0
 
 
@@ -170,6 +189,7 @@ _EXAMPLES = {
         "  repgeo pairwise big/*.npy --n-jobs -1 --store run1   # rerun the same line to resume"
     ),
     "demo": "examples:\n  repgeo demo\n  repgeo demo --out results --n-jobs 2",
+    "report": "examples:\n  repgeo report repgeo-demo\n  repgeo report results -o results.html",
 }
 
 
@@ -234,6 +254,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="repgeo-demo", metavar="DIR", help="output directory (default: repgeo-demo)")
     p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N", help="parallel workers for the comparisons")
     p.set_defaults(func=_cmd_demo)
+
+    p = _sub(sub, "report", "one self-contained HTML page of a results directory", "One self-contained HTML "
+             "page (images embedded) of a results directory, such as the --out of repgeo demo.")
+    p.add_argument("results_dir", metavar="RESULTS_DIR", help="directory of result files, e.g. repgeo demo's --out")
+    p.add_argument("-o", "--output", help="the .html file to write (default: RESULTS_DIR/report.html)")
+    p.set_defaults(func=_cmd_report)
     return parser
 
 

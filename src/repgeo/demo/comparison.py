@@ -1,10 +1,13 @@
 """Demo section: all-pairs matrices of every layer of the digit networks under four measures.
 
-Writes ``matrices.npz`` (one matrix per measure, and the labels) and
+Writes ``matrices.npz`` (one matrix per measure, and the labels), ``measures.json``
+(the registered name and hyperparameters behind each matrix) and
 ``embedding_procrustes.csv`` (classical MDS of the Procrustes distances).
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 from scipy.spatial.distance import squareform
@@ -104,9 +107,13 @@ def section(ctx: DemoContext) -> DemoSection:
         f"non-Euclidean share {emb.negative_mass:.1%}.",
     ]
     np.savez(out / "matrices.npz", labels=np.array(list(reps)), **{k: r.values for k, r in results.items()})
+    # which registered measure (and hyperparameters) made each matrix: the report shows their declared properties
+    (out / "measures.json").write_text(json.dumps(
+        {k: {"name": name, "params": params, "repr": results[k].measure} for k, (name, params) in DEMO_MEASURES.items()},
+        indent=2))
     with open(out / "embedding_procrustes.csv", "w") as fh:
         fh.write("label,x,y\n")
         for lab, (x, y) in zip(reps, emb.coords):
             fh.write(f"{lab},{x:.6f},{y:.6f}\n")
-    files = (out / "matrices.npz", out / "embedding_procrustes.csv")
+    files = (out / "matrices.npz", out / "measures.json", out / "embedding_procrustes.csv")
     return DemoSection("All-pairs comparison of every layer:", tuple(lines), files)

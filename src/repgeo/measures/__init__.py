@@ -7,6 +7,7 @@ from .msa import MSA
 from .permutation import PermutationMetric
 from .rsa import RSA, rdm
 from .shape import ShapeAlignment, ShapeMetric
+from .streaming import StreamingCKAMatrix, StreamingLinearCKA
 from .stochastic import EnergyShapeMetric, GaussianShapeMetric, StochasticAlignment
 
 __all__ = [
@@ -25,5 +26,7 @@ __all__ = [
     "ShapeAlignment",
     "ShapeMetric",
     "StochasticAlignment",
+    "StreamingCKAMatrix",
+    "StreamingLinearCKA",
     "rdm",
 ]

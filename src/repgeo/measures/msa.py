@@ -66,9 +66,17 @@ class MSA(Measure):
     max_condition : float > 1, default 1e10
         A point where either metric is singular or has a larger condition
         number cannot be compared (see ``on_ill_conditioned``).  Up to this
-        default the generalised eigenvalues are accurate to about
-        ``eps * sqrt(kappa1 kappa2) <= 2e-6`` relative; above about 1e11 a
-        pair is also dropped where ``8 m eps sqrt(kappa1 kappa2) > 1e-3``.
+        default the computation adds a relative error of about
+        ``eps * sqrt(kappa1 kappa2) <= 2e-6`` to the generalised
+        eigenvalues; above about 1e11 a pair is also dropped where
+        ``8 m eps sqrt(kappa1 kappa2) > 1e-3``.  That is all the error for
+        Jacobian input; metric tensors in float64 determine their
+        eigenvalues only to about ``m eps (kappa1 + kappa2)`` relative (each
+        entry's rounding is a backward error of ``eps |G|``), up to about
+        ``1e-5`` at the default.  The computed condition numbers carry
+        rounding errors, so a point within rounding of ``max_condition`` (or
+        of the pair limit) can be kept by one backend (NumPy, torch, CPU,
+        GPU) and dropped by another.
     on_ill_conditioned : {"raise", "drop"}, default "raise"
         What calling the measure (and :func:`repgeo.pairwise`) does when a
         point must be dropped: ``"raise"`` a ``ValueError`` naming the

@@ -102,7 +102,7 @@ def jacobians(
 
     Returns
     -------
-    ndarray of shape (n_points, *S, m), float64
+    ndarray of shape ``(n_points, *S, m)``, float64
         A float64 tensor on the points' device when ``points`` is a tensor.
 
     Notes

@@ -59,7 +59,7 @@ def airm_split(G1: Any, G2: Any) -> AIRMSplit:
     (3,)
     """
     A, B, single = _pair(G1, G2)
-    sv, dlog, dlogdet = _pencil(A, B, "airm")
+    sv, dlog, dlogdet = _pencil(A, B, "airm", logdet=True)
     xp = namespace(sv)
     m = sv.shape[-1]
     mean = dlog + 2.0 * dlogdet / m

@@ -1,4 +1,4 @@
-"""Figures.  matplotlib is imported inside each function, so ``import repgeo.plot`` stays light."""
+"""Layer paths of several networks in one MDS picture."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ._validation import as_labelled
+from .._validation import as_labelled
 
 __all__ = ["paths"]
 
@@ -62,9 +62,9 @@ def paths(
     """
     import matplotlib.pyplot as plt
 
-    from ._registry import get_measure
-    from .embed import classical_mds
-    from .pairwise import pairwise
+    from .._registry import get_measure
+    from ..embed import classical_mds
+    from ..pairwise import pairwise
 
     if not isinstance(networks, Mapping) or not networks:
         raise TypeError(f"networks must be a non-empty dict of name -> layers; got {type(networks).__name__}")
