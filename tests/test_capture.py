@@ -275,3 +275,17 @@ def test_no_progress_output_unless_asked(capsys):
     assert capsys.readouterr().err == ""
     activations(stack(), torch.randn(4, 3, 8, 8), layers=["0"], batch_size=2, progress=True)
     assert "2/2" in capsys.readouterr().err
+
+
+def test_the_library_streaming_accumulators_plug_in():
+    """StreamingLinearCKA takes update(X_batch, Y_batch); the many-model StreamingCKAMatrix takes the
+    batch dict through its bound update method."""
+    from repgeo.measures.streaming import StreamingCKAMatrix
+
+    net, x = stack(), torch.randn(30, 3, 8, 8)
+    pair, matrix = rg.StreamingLinearCKA(), StreamingCKAMatrix()
+    acts = activations(net, x, layers=["3", "7"], batch_size=8, on_batch=pair)
+    assert pair.value() == pytest.approx(rg.LinearCKA()(acts["3"], acts["7"]), rel=1e-10)
+    acts = activations(net, x, layers=["1", "3", "7"], batch_size=8, on_batch=matrix.update)
+    want = rg.pairwise(acts, rg.LinearCKA())
+    np.testing.assert_allclose(matrix.value(), want, rtol=1e-10, atol=1e-12)

@@ -238,7 +238,8 @@ def activations(
         Called after every batch.  An object with an ``update`` method gets
         ``update(*arrays)``, the batch's arrays in the order of ``layers`` (so
         ``StreamingLinearCKA().update(X_batch, Y_batch)`` with two layers); any
-        other callable gets the dict ``{layer: array}``.
+        other callable gets the dict ``{layer: array}`` (so the many-model
+        ``StreamingCKAMatrix`` plugs in as ``on_batch=matrix.update``).
     keep : bool, default True
         ``False`` keeps nothing (returns an empty dict): the batches only pass
         through ``on_batch`` and ``out``.
