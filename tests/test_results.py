@@ -38,6 +38,11 @@ MAKERS = {
     "DMDResult": lambda: dynamics.dmd(TRAJ, rank=3),
     "HAVOKResult": lambda: dynamics.havok_dmd(TRAJ, n_delays=3, rank=3),
     "DMDcResult": lambda: dynamics.dmdc(TRAJ[:, :2], TRAJ[:, 2:], rank=2),
+    "LandmarkDistances": lambda: embed.landmark_distances(LAYERS, "procrustes", 3, rng=0),
+    "MetricEmbedding": lambda: embed.metric_mds(rg.pairwise(LAYERS, "procrustes")),
+    "PermutationResult": lambda: rg.stats.permutation_test(LAYERS["layer0"], LAYERS["layer1"], "linear_cka", 49, rng=0),
+    "BootstrapResult": lambda: rg.stats.bootstrap_ci(LAYERS["layer0"], LAYERS["layer1"], "linear_cka", 49, rng=0),
+    "NoiseCeiling": lambda: rg.stats.noise_ceiling(RNG.standard_normal((20, 4, 3)), "linear_cka", 5, rng=0),
 }
 
 
@@ -70,6 +75,7 @@ def test_every_result_type_is_covered():
 
 def _all_subclasses(cls):
     import repgeo.riemann  # noqa: F401 - import every module that defines a result
+    import repgeo.stats  # noqa: F401
     for sub in cls.__subclasses__():
         yield sub
         yield from _all_subclasses(sub)
@@ -115,8 +121,8 @@ def test_to_dict_is_json_ready_and_complete(name, results):
             np.testing.assert_array_equal(np.array(d[f.name]["real"]) + 1j * np.array(d[f.name]["imag"]), value)
         elif isinstance(value, np.ndarray):
             np.testing.assert_array_equal(np.array(d[f.name], dtype=value.dtype).reshape(value.shape), value)
-        elif isinstance(value, tuple):
-            assert tuple(d[f.name]) == value
+        elif isinstance(value, (tuple, list)):
+            assert list(d[f.name]) == list(value)
         elif isinstance(value, float) and np.isnan(value):
             assert np.isnan(d[f.name])
         else:

@@ -55,7 +55,7 @@ def _plain(value: Any) -> Any:
         if np.iscomplexobj(value):
             return {"real": value.real.tolist(), "imag": value.imag.tolist()}
         return value.tolist()
-    if isinstance(value, tuple):
+    if isinstance(value, (tuple, list)):
         return [_plain(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
@@ -140,13 +140,15 @@ class Result:
         :meth:`load` of the same type reads it back; ``numpy.load`` reads its
         arrays without repgeo.
         """
-        arrays, scalars = {}, {}
+        arrays, scalars, lists = {}, {}, []
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if _is_array(value):
                 arrays[f.name] = np.asarray(value.detach().cpu() if is_tensor(value) else value)
-            elif isinstance(value, tuple) and value and all(isinstance(v, str) for v in value):
+            elif isinstance(value, (tuple, list)) and value and all(isinstance(v, str) for v in value):
                 arrays[f.name] = np.array(value, dtype=str)
+                if isinstance(value, list):
+                    lists.append(f.name)
             elif isinstance(value, str):  # a 0-d string member: numpy.load(path)["measure"] reads it
                 arrays[f.name] = np.array(value, dtype=str)
             elif value is None or isinstance(value, (str, bool, numbers.Number, tuple)):
@@ -156,7 +158,7 @@ class Result:
             else:
                 raise TypeError(f"{type(self).__name__}.{f.name} is a {type(value).__name__}, which save cannot store")
         meta = {"type": type(self).__name__, "format": FORMAT, "fields": scalars, "strings": sorted(
-            k for k, v in arrays.items() if v.dtype.kind == "U" and v.ndim == 1)}
+            k for k, v in arrays.items() if v.dtype.kind == "U" and v.ndim == 1), "lists": lists}
         if META_KEY in arrays:  # pragma: no cover - a field named like the metadata
             raise TypeError(f"a field may not be named {META_KEY}")
         if isinstance(path, (str, os.PathLike)):
@@ -193,8 +195,11 @@ class Result:
             for k, v in stored.items():
                 if v.dtype.kind == "U" and v.ndim == 0:
                     values[k] = str(v)
+                elif k in meta.get("strings", ()):
+                    strings = [str(s) for s in v]
+                    values[k] = strings if k in meta.get("lists", ()) else tuple(strings)
                 else:
-                    values[k] = tuple(str(s) for s in v) if k in meta.get("strings", ()) else v
+                    values[k] = v
         else:  # written before the metadata existed: every field is a member (0-d for scalars)
             values = {k: (v.item() if v.ndim == 0 else v) for k, v in stored.items()}
         names = {f.name for f in dataclasses.fields(cls) if f.init}
@@ -234,7 +239,7 @@ class Result:
                 a = np.asarray(value.detach().cpu() if is_tensor(value) else value)
                 data[f.name] = (self._dims_of(f.name, a), a)
             elif value is not None:
-                attrs[f.name] = value if not isinstance(value, (bool, tuple)) else str(value)
+                attrs[f.name] = value if not isinstance(value, (bool, tuple, list)) else str(value)
         coords = {dim: list(getattr(self, field)) for dim, field in self._coords.items()}
         return xr.Dataset(data, coords=coords, attrs=attrs)
 
@@ -246,7 +251,7 @@ class Result:
         except ImportError as exc:
             raise ImportError(f"{type(self).__name__}.to_pandas needs pandas: pip install pandas") from exc
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        scalars = {k: v for k, v in fields.items() if not _is_array(v) and not isinstance(v, tuple)}
+        scalars = {k: v for k, v in fields.items() if not _is_array(v) and not isinstance(v, (tuple, list))}
         if self._table is None:
             return pd.Series(scalars, name=type(self).__name__, dtype=object)
         columns = {

@@ -239,8 +239,8 @@ def landmark_mds(D_landmarks: Any, landmarks: Any, n_components: int = 2) -> Emb
     )
 
 
-@dataclass(frozen=True, eq=False)
-class LandmarkDistances:
+@dataclass(frozen=True, eq=False, repr=False)
+class LandmarkDistances(Result):
     """Distances from L landmarks to all K representations.
 
     Attributes
@@ -256,6 +256,9 @@ class LandmarkDistances:
     distances: np.ndarray
     landmarks: np.ndarray
     labels: list
+
+    _dims = {"distances": ("landmark", "representation"), "landmarks": "landmark"}
+    _coords = {"representation": "labels"}
 
 
 def landmark_distances(
@@ -338,8 +341,8 @@ def landmark_distances(
     return LandmarkDistances(np.array(rows), np.array(chosen, dtype=np.intp), labels)
 
 
-@dataclass(frozen=True, eq=False)
-class MetricEmbedding:
+@dataclass(frozen=True, eq=False, repr=False)
+class MetricEmbedding(Result):
     """Coordinates from metric MDS (SMACOF stress minimisation).
 
     Attributes
