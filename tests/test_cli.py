@@ -29,8 +29,12 @@ def test_list(capsys):
 
 def test_compare_equals_api(arrays, capsys):
     tmp, arrs = arrays
-    assert main(["compare", str(tmp / "a0.npy"), str(tmp / "a1.npy"), "--measure", "shape", "--param", "alpha=0.5"]) == 0
-    assert float(capsys.readouterr().out) == rg.ShapeMetric(alpha=0.5)(arrs[0], arrs[1])
+    args = ["compare", str(tmp / "a0.npy"), str(tmp / "a1.npy"), "--measure", "shape", "--param", "alpha=0.5"]
+    want = rg.ShapeMetric(alpha=0.5)(arrs[0], arrs[1])
+    assert main([*args, "--value-only"]) == 0
+    assert float(capsys.readouterr().out) == want
+    assert main(args) == 0  # labelled: what was compared, with which measure, and what kind of number
+    assert capsys.readouterr().out == f"shape distance between {tmp / 'a0.npy'} and {tmp / 'a1.npy'}: {want!r}\n"
 
 
 def test_pairwise_equals_api(arrays, capsys):

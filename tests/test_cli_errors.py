@@ -122,7 +122,8 @@ def test_malformed_options_are_usage_errors(case, files, capsys):
         main(expand(argv, files))
     assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert err.splitlines()[-1].startswith("repgeo pairwise: error: ") and fragment in err
+    assert err.count("\n") == 1 and err.startswith("repgeo pairwise: error: ") and fragment in err
+    assert err.rstrip().endswith("(see repgeo pairwise --help)")
 
 
 def test_outputs_are_checked_before_any_computation(files, capsys, monkeypatch):
@@ -159,7 +160,7 @@ def test_text_outputs_are_written_where_asked(files, suffix, delimiter):
 def test_npz_members_can_be_named(files, capsys):
     with np.load(files / "two.npz") as two:
         x, y = two["x"], two["y"]
-    assert main(["compare", str(files / "two.npz:x"), str(files / "two.npz:y")]) == 0
+    assert main(["compare", str(files / "two.npz:x"), str(files / "two.npz:y"), "--value-only"]) == 0
     assert float(capsys.readouterr().out) == rg.get_measure("procrustes")(x, y)
     assert main(["compare", str(files / "one.npz"), str(files / "two.npz:y")]) == 0  # one array: no name needed
     assert main(["pairwise", str(files / "two.npz:x"), str(files / "a.npy"), "-o", str(files / "D.npz")]) == 0
@@ -182,3 +183,95 @@ def test_the_installed_command_prints_no_traceback(files):
     for argv in (["compare", "a.npy", "nope.npy"], ["pairwise", "a.npy", "text.npy"], ["pairwise", "a.npy", "b.npy", "--block-size", "abc"]):
         out = subprocess.run([sys.executable, "-m", "repgeo", *argv], cwd=files, env=env, capture_output=True, text=True)
         assert out.returncode == 2 and "Traceback" not in out.stderr and "error:" in out.stderr, out.stderr
+
+
+def run(*argv, cwd=None, stdin=None):
+    env = {**os.environ, "PYTHONPATH": SRC}
+    return subprocess.run([sys.executable, "-m", "repgeo", *argv], capture_output=True, text=True, env=env, cwd=cwd)
+
+
+#: Each subcommand (and the bare command) given bad input, as a new user types it: (argv, exit status, fragment).
+SUBPROCESS_CASES = {
+    "no_command": ([], 2, "repgeo: error: the following arguments are required: COMMAND"),
+    "unknown_command": (["comapre"], 2, "invalid choice: 'comapre'"),
+    "list_bad_option": (["list", "--wide"], 2, "unrecognized arguments: --wide"),
+    "list_write_missing": (["list", "--write", "@nope.md"], 2, "nope.md is not a file"),
+    "compare_missing": (["compare", "@a.npy", "@nope.npy"], 2, "nope.npy: no such file"),
+    "compare_one_file": (["compare", "@a.npy"], 2, "the following arguments are required: B"),
+    "compare_npz_of_two": (["compare", "@two.npz", "@a.npy"], 2, "pick one as"),
+    "compare_bad_param": (["compare", "@a.npy", "@b.npy", "-m", "shape", "--param", "alpha=2"], 2, "alpha must be in [0, 1]"),
+    "compare_param_type": (["compare", "@a.npy", "@b.npy", "-m", "shape", "--param", "alpha=[1"], 2, "--param alpha=[1"),
+    "pairwise_missing": (["pairwise", "@a.npy", "@nope.npy"], 2, "nope.npy: no such file"),
+    "pairwise_no_files": (["pairwise"], 2, "the following arguments are required: FILES"),
+    "pairwise_bad_suffix": (["pairwise", "@a.npy", "@b.npy", "-o", "@out.dat"], 2, "-o must end in .npy, .npz, .txt, .csv"),
+    "pairwise_bad_block": (["pairwise", "@a.npy", "@b.npy", "--block-size", "x"], 2, "must be 'auto' or an integer"),
+    "demo_out_is_file": (["demo", "--out", "@a_file"], 2, "--out must be a directory"),
+    "demo_bad_jobs": (["demo", "--n-jobs", "zero"], 2, "non-zero integer"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SUBPROCESS_CASES))
+def test_every_subcommand_fails_in_one_line(case, files, capsys):
+    argv, code, fragment = SUBPROCESS_CASES[case]
+    try:
+        got = main(expand(argv, files))
+    except SystemExit as exit_:  # argparse's usage errors
+        got = exit_.code
+    out = capsys.readouterr()
+    assert got == code and out.out == ""
+    lines = out.err.splitlines()
+    assert len(lines) == 1 and fragment in lines[0], out.err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(SUBPROCESS_CASES))
+def test_every_subcommand_fails_without_traceback_in_a_real_process(case, files):
+    argv, code, fragment = SUBPROCESS_CASES[case]
+    out = run(*expand(argv, files), cwd=files)
+    assert out.returncode == code and "Traceback" not in out.stderr and out.stdout == ""
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1 and fragment in lines[0], out.stderr
+
+
+def test_a_closed_pipe_ends_quietly():
+    """`repgeo list | head -1` ended in a BrokenPipeError traceback."""
+    env = {**os.environ, "PYTHONPATH": SRC}
+    proc = subprocess.Popen([sys.executable, "-m", "repgeo", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc.stdout.close()  # the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 141 and err == ""
+
+
+def _help(capsys, *argv):
+    with pytest.raises(SystemExit) as exit_:
+        main(list(argv))
+    assert exit_.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_version_and_help_texts(capsys):
+    assert _help(capsys, "--version").strip() == f"repgeo {rg.__version__}"
+    for command, words in {
+        "compare": ["A ", "B ", "archive.npz:NAME", "examples:", "--value-only"],
+        "pairwise": ["FILES", "--n-jobs", "-1 = all cores", "--block-size", "tiles", "examples:", "--store"],
+        "list": ["examples:", "--markdown"],
+        "demo": ["examples:", "--out"],
+    }.items():
+        text = _help(capsys, command, "--help")
+        for word in words:
+            assert word in text, (command, word)
+    assert "141" in _help(capsys, "--help")
+
+
+def test_list_fits_in_100_columns(capsys):
+    assert main(["list"]) == 0
+    text = capsys.readouterr().out
+    assert max(len(line) for line in text.splitlines()) <= 100
+    for name in rg.list_measures():
+        assert any(line.startswith(name + " ") for line in text.splitlines())
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(files):
+    out = run("pairwise", str(files / "a.npy"), str(files / "b.npy"), str(files / "two.npz"), "-o", str(files / "D.npy"))
+    assert out.returncode == 0 and "\r" not in out.stderr and "it/s" not in out.stderr
+    assert out.stderr.strip() == "4 representations: a, b, two:x, two:y"

@@ -186,6 +186,38 @@ def _pairwise_case(data, name, guard):
         assert abs(out[0, 1] - direct) <= 1e-10 * max(1.0, abs(direct)), (out[0, 1], direct)
 
 
+def _capture_identity(x):
+    """repgeo.capture.activations through an identity layer, in two batches."""
+    import torch
+
+    from repgeo.capture import activations
+
+    net = torch.nn.Sequential(torch.nn.Identity())
+    return activations(net, x, layers=["0"], batch_size=max(1, len(x) // 2) if np.ndim(x) else None)["0"]
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_capture_survives_hostile_input(depth, guard):
+    """Any array in: the flattened samples come back unchanged (in the array's float type), or a clear error."""
+    pytest.importorskip("torch")
+    fuzz(depth)(_capture_case)(guard=guard)
+
+
+def _capture_case(data, guard):
+    a, _ = data.draw(related_pair(matrix_shapes, valid_shapes=matrix_valid_shapes), label="specs")
+    x = build(a)
+    out = guard.call(_capture_identity, x)
+    if isinstance(out, Raised):
+        assert out.is_a("ValueError", "TypeError"), f"raised {out.name}: {out.message}"
+        assert re.search(r"\binputs\b|\bbatch\b", out.message), out.message
+        return
+    want = np.asarray(x).reshape(len(x), -1)
+    if want.dtype.kind == "f":  # floating arrays take the model's dtype (float32 here; past its range: inf)
+        with np.errstate(over="ignore"):
+            want = want.astype(np.float32)
+    np.testing.assert_array_equal(out, want)
+
+
 # ----------------------------------------------------------------------------- streaming CKA, statistics, embeddings
 
 square_shapes = st.one_of(sizes(1, 9).map(lambda n: (n, n)), sizes(1, 9).map(lambda n: (n, n)), st.tuples(sizes(1, 5), sizes(1, 5)))

@@ -24,7 +24,7 @@ LAYERS = [
     {"_version", "_warnings"},
     {"_linalg"},
     {"_backend"},  # the NumPy/torch gap module
-    {"_validation"},
+    {"_validation", "_result"},  # checks at the boundary; what every result dataclass can do
     {"_measure"},
     {"_registry", "_store"},
     {"riemann", "capacity", "dynamics", "datasets"},  # numerical families: arrays in, arrays out

@@ -47,7 +47,9 @@ from .measures import (
 from .pairwise import PairwiseResult, pairwise, pairwise_labeled
 
 #: Tool-set submodules, imported on first attribute access (``rg.capacity``).
-SUBMODULES = ("capacity", "datasets", "dynamics", "embed", "paths", "plot", "riemann", "shape_space", "stats", "testing")
+SUBMODULES = (
+    "capacity", "capture", "datasets", "dynamics", "embed", "paths", "plot", "riemann", "shape_space", "stats", "testing",
+)
 #: Applications, importable but not star-exported: the demo and the command line.
 _APPLICATIONS = ("cli", "demo", "report")
 

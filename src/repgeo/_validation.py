@@ -26,6 +26,7 @@ __all__ = [
     "check_matrix",
     "check_matched_rows",
     "check_choice",
+    "check_names",
     "check_in_range",
     "check_positive_int",
     "check_rng",
@@ -327,6 +328,45 @@ def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
         listed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {listed}; got {value!r}")
     return value
+
+
+def check_names(requested: Any, name: str, available: Sequence[str], what: str) -> list[str]:
+    """Require a non-empty list of distinct strings, each among ``available``.
+
+    A wrong name is reported with its close matches and the valid names (the
+    first 40 of them), so a misspelt layer is found at once.
+
+    Examples
+    --------
+    >>> check_names(["fc2"], "layers", ["", "fc1", "relu", "fc3"], "modules of the model")
+    Traceback (most recent call last):
+    ...
+    ValueError: layers: 'fc2' is not among the modules of the model (did you mean 'fc3', 'fc1'?); valid names: 'fc1', 'relu', 'fc3'
+    """
+    if isinstance(requested, str):
+        requested = [requested]
+    if not isinstance(requested, Iterable) or isinstance(requested, Mapping):
+        raise TypeError(f"{name} must be a list of names; got {type(requested).__name__}")
+    requested = list(requested)
+    bad = [r for r in requested if not isinstance(r, str)]
+    if not requested or bad:
+        raise TypeError(f"{name} must be a non-empty list of strings; got {requested!r}")
+    dup = sorted({r for r in requested if requested.count(r) > 1})
+    if dup:
+        raise ValueError(f"{name} names {dup[0]!r} more than once; each name must appear once")
+    known = set(available)
+    for r in requested:
+        if r not in known:
+            import difflib
+
+            close = difflib.get_close_matches(r, [a for a in available if a], n=3, cutoff=0.6)
+            hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+            named = [a for a in available if a]
+            more = f", ... ({len(named) - 40} more)" if len(named) > 40 else ""
+            raise ValueError(
+                f"{name}: {r!r} is not among the {what}{hint}; valid names: {', '.join(repr(a) for a in named[:40])}{more}"
+            )
+    return requested
 
 
 def check_in_range(

@@ -13,6 +13,7 @@ from scipy.stats import spearmanr
 from ._linalg import to_unit_scale
 from ._measure import Measure
 from ._registry import get_measure
+from ._result import Result
 from ._validation import (
     as_float_array,
     as_labelled,
@@ -32,8 +33,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, eq=False)
-class Embedding:
+@dataclass(frozen=True, eq=False, repr=False)
+class Embedding(Result):
     """Coordinates whose Euclidean distances approximate a distance matrix.
 
     Attributes
@@ -59,6 +60,8 @@ class Embedding:
     explained: float
     negative_mass: float
     rank_correlation: float
+
+    _dims = {"coords": ("point", "component"), "eigenvalues": "eigenvalue"}
 
 
 def classical_mds(D: Any, n_components: int = 2) -> Embedding:
@@ -118,7 +121,7 @@ def classical_mds(D: Any, n_components: int = 2) -> Embedding:
         coords=coords,
         eigenvalues=eigenvalues,
         explained=float(kept.sum() / positive) if positive > 0 else 0.0,
-        negative_mass=float(-eigenvalues[eigenvalues < 0].sum() / total) if total > 0 else 0.0,
+        negative_mass=float(np.abs(eigenvalues[eigenvalues < 0]).sum() / total) if total > 0 else 0.0,
         rank_correlation=float(rho),
     )
 
@@ -236,8 +239,8 @@ def landmark_mds(D_landmarks: Any, landmarks: Any, n_components: int = 2) -> Emb
     )
 
 
-@dataclass(frozen=True, eq=False)
-class LandmarkDistances:
+@dataclass(frozen=True, eq=False, repr=False)
+class LandmarkDistances(Result):
     """Distances from L landmarks to all K representations.
 
     Attributes
@@ -253,6 +256,9 @@ class LandmarkDistances:
     distances: np.ndarray
     landmarks: np.ndarray
     labels: list
+
+    _dims = {"distances": ("landmark", "representation"), "landmarks": "landmark"}
+    _coords = {"representation": "labels"}
 
 
 def landmark_distances(
@@ -335,8 +341,8 @@ def landmark_distances(
     return LandmarkDistances(np.array(rows), np.array(chosen, dtype=np.intp), labels)
 
 
-@dataclass(frozen=True, eq=False)
-class MetricEmbedding:
+@dataclass(frozen=True, eq=False, repr=False)
+class MetricEmbedding(Result):
     """Coordinates from metric MDS (SMACOF stress minimisation).
 
     Attributes

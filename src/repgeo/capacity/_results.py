@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .._result import Result
 
-@dataclass(frozen=True)
-class GeometryEstimate:
+
+@dataclass(frozen=True, repr=False)
+class GeometryEstimate(Result):
     """Capacity, radius and dimension of a set of manifolds, each with its standard error."""
 
     capacity: float

@@ -7,14 +7,15 @@ from typing import Any
 
 import numpy as np
 
+from .._result import Result
 from .._validation import check_in_range, check_positive_int, check_rng
 from ._manifolds import as_manifolds, stack_manifolds
 
 __all__ = ["DecodabilityResult", "decodability"]
 
 
-@dataclass(frozen=True)
-class DecodabilityResult:
+@dataclass(frozen=True, repr=False)
+class DecodabilityResult(Result):
     """Held-out accuracy of a linear decoder on random manifold dichotomies.
 
     ``accuracy`` uses ``train_fraction`` of each manifold's points for training;
@@ -28,6 +29,9 @@ class DecodabilityResult:
     few_shot_accuracy: np.ndarray
     few_shot_se: np.ndarray
     n_dichotomies: int
+
+    _dims = dict.fromkeys(("shots", "few_shot_accuracy", "few_shot_se"), "shots")
+    _table = "shots"
 
 
 def _fit_score(X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray, ridge: float) -> float:

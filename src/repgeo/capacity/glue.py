@@ -22,7 +22,7 @@ class CapacitySaturationWarning(UserWarning):
     """Random dichotomies are not separable in the data's span: capacity is at ``P / rank``."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class GlueResult(GeometryEstimate):
     """Result of :func:`glue` (symbols as in Chou et al., ICML 2025).
 

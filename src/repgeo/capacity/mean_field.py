@@ -19,7 +19,7 @@ __all__ = ["DrawSummary", "MeanFieldResult", "manifold_estimate", "mean_field", 
 logger = logging.getLogger("repgeo")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class MeanFieldResult(GeometryEstimate):
     """Result of :func:`mean_field`.
 
@@ -55,6 +55,11 @@ class MeanFieldResult(GeometryEstimate):
     dimension_definition: str
     kappa: float
     n_t: int
+
+    _dims = dict.fromkeys(
+        ("capacities", "capacities_se", "radii", "radii_se", "dimensions", "dimensions_se", "frame_dims"), "manifold"
+    )
+    _table = "manifold"
 
 
 def manifold_estimate(F: np.ndarray, s: np.ndarray, t: np.ndarray, D: int, definition: str) -> GeometryEstimate:

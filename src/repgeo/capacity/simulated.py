@@ -9,6 +9,7 @@ import numpy as np
 from scipy.optimize import linprog, minimize, nnls
 from scipy.special import log_ndtr, ndtr
 
+from .._result import Result
 from .._validation import check_in_range, check_positive_int, check_rng
 from ._glue_solver import lawson_hanson_qp
 from ._manifolds import StackedManifolds, as_manifolds, random_dichotomies, rescale_manifolds, stack_manifolds
@@ -16,8 +17,8 @@ from ._manifolds import StackedManifolds, as_manifolds, random_dichotomies, resc
 __all__ = ["SimulatedResult", "separable_fraction", "simulated"]
 
 
-@dataclass(frozen=True)
-class SimulatedResult:
+@dataclass(frozen=True, repr=False)
+class SimulatedResult(Result):
     """Result of :func:`simulated`.
 
     ``capacity = P / n_critical`` where ``n_critical`` is the number of random
@@ -38,6 +39,9 @@ class SimulatedResult:
     fractions_se: np.ndarray
     n_trials: int
     saturated: bool
+
+    _dims = dict.fromkeys(("n_features", "fractions", "fractions_se"), "evaluation")
+    _table = "evaluation"
 
 
 def _separable(points: np.ndarray, signs: np.ndarray, margin: float = 0.0) -> bool:

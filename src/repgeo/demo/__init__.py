@@ -51,6 +51,7 @@ def run_demo(
     log: Callable[[str], None] | None = None,
     rng: Any = 0,
     sections: tuple = SECTIONS,
+    blas_threads: int | None = 1,
 ) -> DemoResult:
     """Run the demo and write its outputs to ``out_dir``.
 
@@ -66,11 +67,24 @@ def run_demo(
     rng : int or Generator, default 0
     sections : tuple of str
         Names from :data:`SECTIONS` to run, in order.
+    blas_threads : int or None, default 1
+        BLAS threads while the demo runs (threadpoolctl); ``None`` leaves them
+        as they are.  The demo's matrices are small, so extra threads only
+        compete for the cores: one thread ran it 1.6x faster on a busy
+        two-core machine (``benchmarks/bench_demo.py``).
 
     Returns
     -------
     DemoResult
     """
+    from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
+    with threadpool_limits(limits=blas_threads, user_api="blas"):
+        return _run(out_dir, n_jobs=n_jobs, progress=progress, log=log, rng=rng, sections=sections)
+
+
+def _run(out_dir: str | Path, *, n_jobs: int | None, progress: bool, log: Callable[[str], None] | None,
+         rng: Any, sections: tuple) -> DemoResult:
     say = log or (lambda line: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -21,8 +21,8 @@ _N_T, _N_TRIALS, _N_DICHOTOMIES = 150, 20, 8
 def _row(mans: list[np.ndarray], gen: np.random.Generator, with_simulated: bool) -> dict:
     mf = mean_field(mans, n_t=_N_T, rng=gen, mode="corrected")
     dec = decodability(mans, n_dichotomies=_N_DICHOTOMIES, rng=gen, shots=(1,))
-    row = dict(capacity=mf.capacity, capacity_se=mf.capacity_se, radius=mf.radius, dimension=mf.dimension,
-               center_correlation=mf.center_correlation, n_centers=mf.n_centers, accuracy=dec.accuracy,
+    row = dict(capacity=mf.capacity, capacity_se=mf.capacity_se, radius=mf.radius, radius_se=mf.radius_se,
+               dimension=mf.dimension, dimension_se=mf.dimension_se, center_correlation=mf.center_correlation, n_centers=mf.n_centers, accuracy=dec.accuracy,
                accuracy_se=dec.accuracy_se, one_shot=float(dec.few_shot_accuracy[0]), points_per_class=min(map(len, mans)))
     if with_simulated:
         sim = simulated(mans, n_trials=_N_TRIALS, rng=gen)
@@ -37,6 +37,32 @@ def _simulated_text(r: dict) -> str:
     if np.isnan(r["simulated"]):  # even the full span separates fewer than half of the dichotomies
         return f"<{r['simulated_below']:.3f}"
     return f"{r['simulated']:.3f}+-{r['simulated_se']:.3f}"
+
+
+def _zero(text: str) -> str:
+    """No "-0.00": a value that rounds to zero prints without a sign."""
+    return text.replace("-", " ", 1) if text.strip().startswith("-") and float(text) == 0 else text
+
+
+def _columns(n_classes: int) -> list[str]:
+    """What each column of the table is (printed under it)."""
+    return [
+        f"columns: capacity = mean-field capacity of the P = {n_classes} class manifolds: the P/N at which half",
+        "  of the random class dichotomies are linearly separable (higher = more separable per neuron);",
+        '  capacity.mean_field(mode="corrected", n_t=150); +- is one standard error over its draws.',
+        "  simulated = the same capacity found directly (capacity.simulated: random projections,",
+        "  20 dichotomies per dimension; <x: below P/rank = x). radius, dim = mean manifold radius (in",
+        "  units of the center norm) and dimension from the mean-field fit. rho_c = mean correlation",
+        "  between class centers. K = common center directions removed. acc = held-out accuracy of a",
+        "  ridge decoder on 8 random class dichotomies; 1-shot = that decoder trained on one image per class.",
+    ]
+
+
+def _change(c0: float, se0: float, c1: float, se1: float) -> str:
+    """``rises``/``falls`` only when the change exceeds two standard errors of the difference."""
+    if abs(c1 - c0) <= 2 * np.hypot(se0, se1):
+        return "no clear change"
+    return "rises" if c1 > c0 else "falls"
 
 
 def capacity_table(layers: dict[str, Any], labels: Any, out_dir: Path, rng: Any = None, *,
@@ -73,13 +99,17 @@ def capacity_table(layers: dict[str, Any], labels: Any, out_dir: Path, rng: Any 
              for name, acts in layers.items()}
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     (Path(out_dir) / "capacity.json").write_text(json.dumps(table, indent=2))
-    lines = [f"{'layer':<16} {'capacity (SE)':>15} {'simulated':>13} {'radius':>6} {'dim':>5} {'K':>2} "
-             f"{'acc':>5} {'1-shot':>6}"]
+    lines = [f"{'layer':<16} {'capacity':>12} {'simulated':>12} {'radius':>12} {'dim':>11} {'rho_c':>5} {'K':>2} "
+             f"{'acc':>12} {'1-shot':>6}"]
     for name, r in table.items():
-        lines.append(f"{name:<16} {r['capacity']:>8.3f}+-{r['capacity_se']:.3f} {_simulated_text(r):>13} "
-                     f"{r['radius']:>6.3f} {r['dimension']:>5.2f} {r['n_centers']:>2d} {r['accuracy']:>5.2f} "
-                     f"{r['one_shot']:>6.2f}")
-    return lines + _summary(table, set(shuffled))
+        rho = _zero(f"{r['center_correlation']:>5.2f}")
+        lines.append(
+            f"{name:<16} {r['capacity']:>5.3f}+-{r['capacity_se']:.3f} {_simulated_text(r):>12} "
+            f"{r['radius']:>5.3f}+-{r['radius_se']:.3f} {r['dimension']:>5.2f}+-{r['dimension_se']:.2f} "
+            f"{rho} {r['n_centers']:>2d} "
+            f"{r['accuracy']:>5.3f}+-{r['accuracy_se']:.3f} {r['one_shot']:>6.2f}"
+        )
+    return lines + _columns(len(np.unique(labels))) + _summary(table, set(shuffled))
 
 
 def _summary(table: dict[str, dict], shuffled: set[str]) -> list[str]:
@@ -109,14 +139,18 @@ def _summary(table: dict[str, dict], shuffled: set[str]) -> list[str]:
                  "dichotomies are separable even in the full span" if below else "")
         lines.append(text + ": with 10 classes the theory's large-P regime is far away, so read the mean-field "
                      "values as a ranking of layers, not as absolute capacities.")
-    depth: dict[str, list[float]] = {}
+    depth: dict[str, list[dict]] = {}
     for name, r in table.items():
         if "/" in name:
-            depth.setdefault(name.split("/")[0], []).append(r["capacity"])
-    trends = [f"{net}: {'rises' if c[-1] > c[0] else 'falls'} ({c[0]:.3f} -> {c[-1]:.3f})"
-              for net, c in depth.items() if len(c) > 1]
+            depth.setdefault(name.split("/")[0], []).append(r)
+    trends = [
+        f"{net}: {_change(c[0]['capacity'], c[0]['capacity_se'], c[-1]['capacity'], c[-1]['capacity_se'])} "
+        f"({c[0]['capacity']:.3f}+-{c[0]['capacity_se']:.3f} -> {c[-1]['capacity']:.3f}+-{c[-1]['capacity_se']:.3f})"
+        for net, c in depth.items() if len(c) > 1
+    ]
     if trends:
-        lines.append("capacity over depth (higher = classes more separable per neuron): " + "; ".join(trends))
+        lines.append("capacity from first to last hidden layer (a change within 2 SE is no clear change): "
+                     + "; ".join(trends))
     return lines
 
 

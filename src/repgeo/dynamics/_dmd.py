@@ -7,14 +7,15 @@ from typing import Any
 
 import numpy as np
 
+from .._result import Result
 from .._validation import check_in_range, check_inputs_match, check_positive_int, check_trajectory
 from ._rank import delay_embed, select_rank
 
 __all__ = ["DMDResult", "HAVOKResult", "DMDcResult", "dmd", "havok_dmd", "dmdc"]
 
 
-@dataclass(frozen=True, eq=False)
-class DMDResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class DMDResult(Result):
     """Exact DMD of snapshot pairs ``x_t -> x_{t+1}``.
 
     Attributes
@@ -44,8 +45,8 @@ class DMDResult:
         return self.basis @ self.operator @ self.basis.T
 
 
-@dataclass(frozen=True, eq=False)
-class HAVOKResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class HAVOKResult(Result):
     """DMD in the eigen-time-delay coordinates of a Hankel matrix (the model DSA compares).
 
     Attributes
@@ -81,8 +82,8 @@ class HAVOKResult:
         return (self.spatial * s) @ self.operator @ (self.spatial / s).T
 
 
-@dataclass(frozen=True, eq=False)
-class DMDcResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class DMDcResult(Result):
     """DMD with control, ``h_{t+1} = A h_t + B u_t``, reduced to the leading output subspace.
 
     Attributes

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from .._measure import Measure
 from .._registry import get_measure
+from .._result import Result
 from .._validation import check_memory_budget
 from ._engine import compute
 from ._heldout import HeldOut
@@ -19,8 +20,8 @@ from ._inputs import resolve, stand_in
 __all__ = ["pairwise", "pairwise_labeled", "PairwiseResult"]
 
 
-@dataclass(frozen=True, eq=False)
-class PairwiseResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class PairwiseResult(Result):
     """An all-pairs matrix with the labels of its rows and columns.
 
     Attributes
@@ -37,6 +38,10 @@ class PairwiseResult:
     train : ndarray or None
         With ``test=``: the training matrix (``values`` then holds the
         held-out one).
+
+    ``save(path)`` writes one ``.npz`` file that ``PairwiseResult.load(path)``
+    reads back (:class:`repgeo._result.Result`); ``to_pandas()`` and
+    ``to_xarray()`` give the matrix with labelled axes.
     """
 
     values: np.ndarray
@@ -55,12 +60,32 @@ class PairwiseResult:
             where.append(axis.index(lab))
         return float(self.values[where[0], where[1]])
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write ``values``, ``labels`` and ``measure`` to an ``.npz`` file."""
-        extra = {} if self.column_labels is None else {"column_labels": np.array(self.column_labels)}
-        if self.train is not None:
-            extra["train"] = self.train
-        np.savez(path, values=self.values, labels=np.array(self.labels), measure=np.array(self.measure), **extra)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", tuple(str(lab) for lab in self.labels))
+        if self.column_labels is not None:
+            object.__setattr__(self, "column_labels", tuple(str(lab) for lab in self.column_labels))
+
+    def _columns(self) -> tuple:
+        return self.labels if self.column_labels is None else self.column_labels
+
+    def to_xarray(self) -> Any:
+        """The matrix as an ``xarray.DataArray`` on axes ``row`` and ``column``, labelled (needs xarray)."""
+        try:
+            import xarray as xr
+        except ImportError as exc:
+            raise ImportError("PairwiseResult.to_xarray needs xarray: pip install xarray") from exc
+        coords = {"row": list(self.labels), "column": list(self._columns())}
+        return xr.DataArray(self.values, dims=("row", "column"), coords=coords, attrs={"measure": self.measure})
+
+    def to_pandas(self) -> Any:
+        """The matrix as a ``pandas.DataFrame`` indexed by the row and column labels (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError("PairwiseResult.to_pandas needs pandas: pip install pandas") from exc
+        table = pd.DataFrame(self.values, index=list(self.labels), columns=list(self._columns()))
+        table.attrs["measure"] = self.measure
+        return table
 
 
 def pairwise(

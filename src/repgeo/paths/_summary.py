@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._result import Result
 from .._validation import as_labelled, check_matched_rows
 from .._warnings import RepresentationWarning
 from ._api import angle_at, get_space
@@ -16,8 +17,8 @@ from ._base import Space
 __all__ = ["PathSummary", "summarize"]
 
 
-@dataclass(frozen=True, eq=False)
-class PathSummary:
+@dataclass(frozen=True, eq=False, repr=False)
+class PathSummary(Result):
     """Geometry of a path ``x_0, ..., x_L`` of representations (e.g. a network's layers).
 
     Attributes
@@ -62,6 +63,13 @@ class PathSummary:
     distance_to_target: np.ndarray
     projection_t: np.ndarray
     distance_from_geodesic: np.ndarray
+
+    _dims = {
+        "steps": "step", "angles": "interior_layer", "turning_angles": "interior_layer",
+        **dict.fromkeys(("distance_to_target", "projection_t", "distance_from_geodesic"), "layer"),
+    }
+    _coords = {"layer": "labels"}
+    _table = "layer"
 
 
 def _angles(sp: Space, points: list, steps: np.ndarray, labels: list[str]) -> np.ndarray:

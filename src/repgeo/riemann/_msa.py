@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import namespace
+from .._result import Result
 from .._validation import as_float_array, as_jacobians, as_metrics, check_choice, check_in_range, check_psd
 from .._warnings import RepresentationWarning
 from . import _kernels as K
@@ -66,8 +67,8 @@ class MetricField:
     aux: np.ndarray | None = None
 
 
-@dataclass(frozen=True, eq=False)
-class MSAResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class MSAResult(Result):
     """The full result of a metric similarity analysis.
 
     The array attributes are torch tensors on the inputs' device when the
@@ -104,6 +105,9 @@ class MSAResult:
     dropped_fraction: float
     spd: str
     weighting: str
+
+    _dims = dict.fromkeys(("per_point", "weights", "log_scale"), "point")
+    _table = "point"
 
 
 def metric_field(

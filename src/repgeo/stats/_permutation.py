@@ -12,6 +12,7 @@ import scipy.stats
 from .._linalg import to_unit_scale
 from .._measure import Measure
 from .._registry import get_measure
+from .._result import Result
 from .._validation import check_choice, check_distance_matrix, check_positive_int, check_rng
 from ..measures.kernel import AngularCKA, LinearCKA, _LinearPrepared
 from ..measures.rsa import RSA, _Prepared as _RSAPrepared
@@ -21,8 +22,8 @@ __all__ = ["PermutationResult", "mantel", "permutation_test"]
 _ALTERNATIVES = ("greater", "less", "two-sided")
 
 
-@dataclass(frozen=True, eq=False)
-class PermutationResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class PermutationResult(Result):
     """Outcome of a permutation test.
 
     Attributes

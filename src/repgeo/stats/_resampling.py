@@ -10,14 +10,15 @@ import numpy as np
 import scipy.stats
 
 from .._linalg import to_unit_scale
+from .._result import Result
 from .._validation import as_float_array, check_choice, check_in_range, check_matched_rows, check_positive_int, check_rng
 from ._permutation import _as_measure, _scipy_rng
 
 __all__ = ["BootstrapResult", "NoiseCeiling", "bootstrap_ci", "noise_ceiling", "spearman_brown"]
 
 
-@dataclass(frozen=True, eq=False)
-class BootstrapResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class BootstrapResult(Result):
     """A bootstrap confidence interval of a measure over resampled stimuli.
 
     Attributes
@@ -40,8 +41,8 @@ class BootstrapResult:
     bootstrap_distribution: np.ndarray
 
 
-@dataclass(frozen=True, eq=False)
-class NoiseCeiling:
+@dataclass(frozen=True, eq=False, repr=False)
+class NoiseCeiling(Result):
     """Split-half reliability of repeated measurements, Spearman-Brown corrected.
 
     Attributes
