@@ -132,6 +132,6 @@ def test_every_public_module_is_reachable():
 
     eager = {"measures", "pairwise"}
     public = {p.stem for p in SRC.glob("*.py") if not p.stem.startswith("_")}
-    public |= {p.name for p in SRC.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    public |= {p.name for p in SRC.iterdir() if p.is_dir() and (p / "__init__.py").exists() and not p.name.startswith("_")}
     reachable = set(repgeo.SUBMODULES) | set(repgeo._APPLICATIONS) | eager
     assert public <= reachable, f"public modules not reachable as repgeo.<name>: {sorted(public - reachable)}"
