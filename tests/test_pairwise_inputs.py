@@ -175,3 +175,26 @@ def test_held_out_bad_input():
         rg.pairwise(train, "procrustes", test=test[:2] + [rng.standard_normal((10, 4))])
     with pytest.raises(ValueError, match="cannot be combined"):
         rg.pairwise(train, "procrustes", test=test, other=train)
+
+
+def test_a_zarr_group_and_an_hdf5_file_equal_the_arrays(tmp_path):
+    """One array per representation in a zarr group or an HDF5 file (nested groups too): the same
+    labelled matrix as the arrays, through a store, and a resumed run reads the same fingerprint."""
+    zarr = pytest.importorskip("zarr")
+    h5py = pytest.importorskip("h5py")
+    reps = arrays()
+    expected = rg.pairwise_labeled(reps, "procrustes")
+    group = zarr.open_group(str(tmp_path / "reps.zarr"), mode="w")
+    for name, X in reps.items():
+        group.create_array(name, data=X) if hasattr(group, "create_array") else group.array(name, X)
+    with h5py.File(tmp_path / "reps.h5", "w") as fh:
+        for name, X in reps.items():
+            fh.create_dataset(f"layers/{name}", data=X)
+    from_zarr = rg.pairwise_labeled(tmp_path / "reps.zarr", "procrustes", store=tmp_path / "store_z")
+    np.testing.assert_allclose(from_zarr.values, expected.values, rtol=0, atol=1e-12)
+    assert from_zarr.labels == expected.labels
+    again = rg.pairwise_labeled(tmp_path / "reps.zarr", "procrustes", store=tmp_path / "store_z")
+    np.testing.assert_array_equal(again.values, from_zarr.values)
+    from_h5 = rg.pairwise_labeled(tmp_path / "reps.h5", "procrustes", n_jobs=2, block_size=2)
+    np.testing.assert_allclose(from_h5.values, expected.values, rtol=0, atol=1e-12)
+    assert from_h5.labels == tuple(f"layers/{name}" for name in expected.labels)
