@@ -157,3 +157,12 @@ def test_landmark_bad_input():
         landmark_distances([pts, pts], "linear_cka", n_landmarks=2)
     with pytest.raises(ValueError, match="n_landmarks must be <="):
         landmark_distances([pts, pts], "procrustes", n_landmarks=3)
+
+
+def test_classical_mds_refuses_distances_whose_squares_overflow():
+    """Distances near 1e300 once gave infinite eigenvalues silently; now a clear error, and 1e150 still works."""
+    D = squareform(pdist(np.random.default_rng(0).standard_normal((6, 2))))
+    big = classical_mds(D * 1e150)
+    assert np.isfinite(big.eigenvalues).all() and np.isfinite(big.coords).all()
+    with pytest.raises(ValueError, match="D has distances up to .*divide D by a constant"):
+        classical_mds(D * 1e300)

@@ -102,18 +102,19 @@ def classical_mds(D: Any, n_components: int = 2) -> Embedding:
     n_components = check_positive_int(n_components, "n_components")
     if n_components >= K:
         raise ValueError(f"n_components must be < the number of points K={K}; got {n_components}")
-    _, e = np.frexp(np.abs(D).max())  # exact power-of-two rescaling: D**2 cannot overflow
-    D_unit = np.ldexp(D, -int(e))
+    e = _unit_exponent(D, "D")
+    D_unit = np.ldexp(D, -e)
     J = np.eye(K) - 1.0 / K
     B = -0.5 * J @ (D_unit**2) @ J
     eigenvalues, vectors = scipy.linalg.eigh((B + B.T) / 2)
     order = np.argsort(eigenvalues)[::-1]
     eigenvalues, vectors = eigenvalues[order], vectors[:, order]
     kept = np.clip(eigenvalues[:n_components], 0.0, None)
-    coords = np.ldexp(vectors[:, :n_components] * np.sqrt(kept), int(e))
+    coords = np.ldexp(vectors[:, :n_components] * np.sqrt(kept), e)
     positive = eigenvalues[eigenvalues > 0].sum()
     total = np.abs(eigenvalues).sum()
-    eigenvalues = np.ldexp(eigenvalues, 2 * int(e))
+    negative = np.abs(eigenvalues[eigenvalues < 0]).sum()
+    eigenvalues = np.ldexp(eigenvalues, 2 * e)
     original, embedded = squareform(D, checks=False), pdist(coords)
     varies = K > 2 and np.ptp(original) > 0 and np.ptp(embedded) > 0
     rho = spearmanr(original, embedded).statistic if varies else np.nan
@@ -121,9 +122,21 @@ def classical_mds(D: Any, n_components: int = 2) -> Embedding:
         coords=coords,
         eigenvalues=eigenvalues,
         explained=float(kept.sum() / positive) if positive > 0 else 0.0,
-        negative_mass=float(np.abs(eigenvalues[eigenvalues < 0]).sum() / total) if total > 0 else 0.0,
+        negative_mass=float(negative / total) if total > 0 else 0.0,
         rank_correlation=float(rho),
     )
+
+
+def _unit_exponent(D: np.ndarray, name: str) -> int:
+    """The power of two that brings ``D`` to unit scale, refusing distances whose squares (the
+    eigenvalues) float64 cannot hold."""
+    _, e = np.frexp(np.abs(D).max())  # exact power-of-two rescaling: D**2 cannot overflow
+    if 2 * int(e) > 1020:
+        raise ValueError(
+            f"{name} has distances up to {np.abs(D).max():.3g}; the eigenvalues (squared distances) would "
+            f"overflow float64 above about 1e153: divide {name} by a constant (the embedding scales with it)"
+        )
+    return int(e)
 
 
 def _distortion(original: np.ndarray, embedded: np.ndarray) -> float:
@@ -204,13 +217,8 @@ def landmark_mds(D_landmarks: Any, landmarks: Any, n_components: int = 2) -> Emb
     if n_components >= L:
         raise ValueError(f"n_components must be < the number of landmarks L={L}; got {n_components}")
     check_distance_matrix(D[:, idx], "D_landmarks[:, landmarks]")
-    _, e = np.frexp(np.abs(D).max())  # exact power-of-two rescaling: D**2 cannot overflow
-    if 2 * int(e) > 1020:
-        raise ValueError(
-            f"D_landmarks has distances up to {np.abs(D).max():.3g}; the eigenvalues (squared distances) would "
-            "overflow float64 above about 1e153: divide D_landmarks by a constant (the embedding scales with it)"
-        )
-    sq = np.ldexp(D, -int(e)) ** 2
+    e = _unit_exponent(D, "D_landmarks")
+    sq = np.ldexp(D, -e) ** 2
     delta = (sq[:, idx] + sq[:, idx].T) / 2
     J = np.eye(L) - 1.0 / L
     B = -0.5 * J @ delta @ J
