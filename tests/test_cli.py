@@ -145,3 +145,13 @@ def test_files_with_the_same_stem_keep_distinct_labels(tmp_path, capsys):
     assert main(["pairwise", str(tmp_path / "a" / "x.npy"), str(tmp_path / "b" / "x.npy"), "-o", str(out)]) == 0
     labels = list(np.load(out)["labels"])
     assert len(labels) == 2 and labels[0] != labels[1]
+
+
+def test_pairwise_reads_npy_inputs_as_memory_maps(tmp_path):
+    """The command line hands .npy inputs to the engine memory-mapped (read when prepared, never all at once)."""
+    from repgeo.cli._files import load_arrays
+
+    for k in range(3):
+        np.save(tmp_path / f"r{k}.npy", np.random.default_rng(k).standard_normal((20, 4)))
+    reps = load_arrays([str(tmp_path / f"r{k}.npy") for k in range(3)])
+    assert all(isinstance(X, np.memmap) and not X.flags.writeable for X in reps.values())

@@ -49,10 +49,10 @@ def _load_npy(path: Path) -> np.ndarray:
     if not head.startswith(_NPY_MAGIC):
         kind = "a zip archive (an .npz?)" if head.startswith(_ZIP_MAGICS) else "not a NumPy .npy file (a text file?)"
         raise UsageError(f"{path} is {kind}; save arrays with numpy.save")
-    try:
-        return np.load(path, allow_pickle=False)
+    try:  # memory-mapped: the engine reads each file once, when it prepares it, never all at once
+        return np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError as exc:
-        if "allow_pickle" in str(exc):
+        if "allow_pickle" in str(exc) or "Python objects" in str(exc):
             raise UsageError(f"{path} holds Python objects (dtype object), not numbers") from exc
         raise UsageError(f"{path} is a damaged .npy file ({exc})") from exc
     except (OSError, EOFError) as exc:
