@@ -294,3 +294,10 @@ def test_mantel_agrees_with_scikit_bio():
             p = max(row["pvalue"], 1 / n_ref)
             se = np.sqrt(p * (1 - p) * (1 / n_ref + 1 / n_ours))
             assert abs(res.pvalue - row["pvalue"]) < 4 * se + 1 / n_ours, (row, res.pvalue)
+
+
+def test_permutation_test_refuses_measures_of_dynamics():
+    """DSA never pairs rows: permuting trials would give p = 1 whatever the data, so it is refused by name."""
+    X = np.random.default_rng(0).standard_normal((4, 30, 3))
+    with pytest.raises(ValueError, match="'dsa' compares dynamics"):
+        rg.stats.permutation_test(X, X, "dsa", n_permutations=9, rng=0)

@@ -91,9 +91,12 @@ def permutation_test(
     Parameters
     ----------
     X, Y : arrays with matched first axes (stimuli)
-        The first axis of ``Y`` is permuted, whatever the input layout (for
-        trajectories that axis is trials, or time for a single trajectory,
-        where a shuffle of time points is rarely the null one wants).
+        The first axis of ``Y`` is permuted (matrix, stochastic, convolutional
+        and Jacobian layouts).  Measures of dynamics (input ``"trajectory"``,
+        such as DSA) are refused: they fit each system on its own and never
+        pair ``X``'s rows with ``Y``'s, so permuting trials leaves the value
+        unchanged (a degenerate null, p = 1) and permuting time points
+        destroys the dynamics being compared.
     measure : Measure or str
         An instance or a registry name (``"linear_cka"``, ``"procrustes"``, ...).
     n_permutations : int, default 999
@@ -128,6 +131,12 @@ def permutation_test(
     (0.01, 'greater')
     """
     measure = _as_measure(measure)
+    if measure.info.input == "trajectory":
+        raise ValueError(
+            f"measure {measure.info.name!r} compares dynamics fitted to each system alone (input 'trajectory'); "
+            "permuting Y's trials leaves it unchanged and permuting time points destroys the dynamics, so a "
+            "permutation test of stimuli does not apply: compare against surrogate systems instead"
+        )
     n_permutations = check_positive_int(n_permutations, "n_permutations")
     if alternative is None:
         alternative = "greater" if measure.info.kind == "similarity" else "less"
