@@ -288,6 +288,11 @@ class ShapeMetric(Measure):
         """
         a, b = self.prepare(X, "X"), self.prepare(Y, "Y")
         self.check_compatible([X, Y], ["X", "Y"])
+        return self.fit_prepared(a, b)
+
+    def fit_prepared(self, a: _Prepared, b: _Prepared) -> "ShapeAlignment":
+        """:meth:`fit` from two prepared training sets (``prepare`` output, already checked compatible),
+        so that all-pairs held-out runs prepare each network's training data once."""
         ra, rb = a.coords.shape[1], b.coords.shape[1]
         r = max(ra, rb)
         cross = np.zeros((r, r))
