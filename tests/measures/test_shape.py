@@ -237,3 +237,23 @@ def test_netrep_and_repsim_conventions_depend_on_scale_repgeo_does_not():
 def test_convention_is_validated():
     with pytest.raises(ValueError, match="convention must be one of 'repgeo', 'netrep', 'repsim'; got 'sklearn'"):
         rg.ShapeMetric(convention="sklearn")
+
+
+def test_held_out_scoring_at_extreme_scales():
+    """Held-out samples far from unit scale: the angular score is scale-free (no norm overflow at 1e150),
+    and coordinates or distances float64 cannot hold raise a clear error instead of a warning and inf."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 5))
+    Y = X @ np.linalg.qr(rng.standard_normal((5, 5)))[0]
+    fitted = rg.ShapeMetric().fit(X[:60], Y[:60])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert fitted(1e150 * X[60:], 1e150 * Y[60:]) == pytest.approx(0.0, abs=1e-7)
+        euclidean = rg.ShapeMetric(score="euclidean").fit(X[:60], Y[:60])  # maps in data units
+        huge = np.full((40, 5), 1.7e308)  # every coordinate sums five terms near the float maximum
+        with pytest.raises(ValueError, match="X is too far from the training data's scale"):
+            euclidean.transform_x(huge * np.sign(euclidean.map_x[:, 0]))
+        with pytest.raises(ValueError, match="exceeds float64's range"):
+            euclidean(1e160 * X[60:], 1e160 * Y[60:] + 1e300)
