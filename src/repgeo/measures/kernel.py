@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import is_tensor
 from .._linalg import angular_from_cosine, centre_columns, cross_products
 from .._measure import Measure, MeasureInfo
 from .._registry import register
@@ -86,9 +87,26 @@ def _self_norm(value: float, error: float, name: str, hsic: str) -> float:
 
 @dataclass(frozen=True)
 class _LinearPrepared:
-    feats: np.ndarray  # (n, k) centred features with the same Gram matrix as the data
-    row_sq: np.ndarray  # (n,) diagonal of the Gram matrix
+    feats: Any  # (n, k) centred features with the same Gram matrix as the data (ndarray, or a float64 tensor)
+    row_sq: Any  # (n,) diagonal of the Gram matrix
     norm: float  # sqrt(HSIC(X, X)) in the chosen estimator (up to a constant)
+
+
+def _on_device(prepared: _LinearPrepared, like: Any) -> _LinearPrepared:
+    """``prepared`` with its arrays as float64 tensors on ``like``'s device (torch is loaded: ``like`` is a tensor)."""
+    import torch
+
+    move = lambda a: torch.as_tensor(a, dtype=torch.float64, device=like.device)  # noqa: E731
+    return _LinearPrepared(move(prepared.feats), move(prepared.row_sq), prepared.norm)
+
+
+def _same_backend(a: _LinearPrepared, b: _LinearPrepared) -> tuple[_LinearPrepared, _LinearPrepared]:
+    """Both on the tensors' device when either is a tensor, else both NumPy."""
+    if is_tensor(a.feats) and not is_tensor(b.feats):
+        return a, _on_device(b, a.feats)
+    if is_tensor(b.feats) and not is_tensor(a.feats):
+        return _on_device(a, b.feats), b
+    return a, b
 
 
 @register("linear_cka_unbiased", hsic="unbiased")
@@ -151,9 +169,16 @@ class LinearCKA(Measure):
             identity_value=1.0,
             bounds=(0.0, 1.0) if self.hsic == "biased" else (-1.0, 1.0),
             references=(_KORNBLITH,) + ((_SONG,) if self.hsic == "unbiased" else ()),
+            backends=("numpy", "torch"),
         )
 
     def prepare(self, X: Any, name: str = "X") -> _LinearPrepared:
+        prepared = self._prepare_numpy(X, name)
+        # a tensor's prepared form lives on its device: the pair work (X^T Y, a GEMM) runs there in float64;
+        # the checks and the exact power-of-two centring run once per representation on the host
+        return _on_device(prepared, X) if is_tensor(X) else prepared
+
+    def _prepare_numpy(self, X: Any, name: str) -> _LinearPrepared:
         X = check_matrix(X, name, min_samples=4 if self.hsic == "unbiased" else 3)
         non_constant_columns(X, name)
         # CKA ignores the scale: centred at unit scale (exact), which keeps (X^T X)^2 inside float64's range
@@ -182,17 +207,20 @@ class LinearCKA(Measure):
         return hsic_unbiased(cross_sq - diag, -a.row_sq.sum(), -b.row_sq.sum(), diag, n)
 
     def compare(self, a: _LinearPrepared, b: _LinearPrepared) -> float:
-        cross_sq = np.sum((a.feats.T @ b.feats) ** 2)
+        a, b = _same_backend(a, b)
+        cross_sq = ((a.feats.T @ b.feats) ** 2).sum()
         # a cosine (Cauchy-Schwarz): only rounding can leave the bounds, so clip
-        return float(np.clip(self._hsic(a, b, cross_sq) / (a.norm * b.norm), *self.info.bounds))
+        return float(np.clip(float(self._hsic(a, b, cross_sq)) / (a.norm * b.norm), *self.info.bounds))
 
     def compare_block(self, lefts: list[_LinearPrepared], rights: list[_LinearPrepared]) -> np.ndarray:
         """CKA of every pair ``(lefts[i], rights[j])`` as a ``(len(lefts), len(rights))`` array.
 
         All ``X_i^T Y_j`` of a chunk come from one GEMM over the stacked
         features; their squared Frobenius norms are summed block by block.
-        Equal to :meth:`compare` up to rounding.
+        Equal to :meth:`compare` up to rounding.  Tensors (the torch backend) go pair by pair.
         """
+        if any(is_tensor(p.feats) for p in (*lefts, *rights)):
+            return np.array([[self.compare(a, b) for b in rights] for a in lefts]).reshape(len(lefts), len(rights))
         out = np.empty((len(lefts), len(rights)))
         for rows, cross, lw, rw in cross_products([a.feats for a in lefts], [b.feats for b in rights]):
             cross *= cross
