@@ -21,7 +21,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
 from .._validation import check_rng
-from ..measures.kernel import LinearCKA
+from ..measures.linear_cka import LinearCKA
 from ..measures.msa import MSA
 from ._context import DemoContext, DemoSection
 

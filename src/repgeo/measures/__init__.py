@@ -2,7 +2,8 @@
 
 from .conv import ConvShapeAlignment, ConvShapeMetric
 from .dsa import DSA, InputDSA
-from .kernel import AngularCKA, KernelCKA, LinearCKA
+from .kernel import KernelCKA
+from .linear_cka import AngularCKA, LinearCKA
 from .msa import MSA
 from .permutation import PermutationMetric
 from .rsa import RSA, rdm

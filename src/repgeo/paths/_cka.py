@@ -18,7 +18,7 @@ import numpy as np
 from .._linalg import NEAR_IDENTICAL, angular_from_cosine
 from .._measure import Measure
 from .._validation import check_symmetric_matrix
-from ..measures.kernel import AngularCKA, LinearCKA
+from ..measures.linear_cka import AngularCKA, LinearCKA
 from ._base import Space, psd_factor, stationary_on_segment
 
 __all__ = ["CKASpace"]

@@ -14,7 +14,7 @@ from .._measure import Measure
 from .._registry import get_measure
 from .._result import Result
 from .._validation import check_choice, check_distance_matrix, check_positive_int, check_rng
-from ..measures.kernel import AngularCKA, LinearCKA, _LinearPrepared
+from ..measures.linear_cka import AngularCKA, LinearCKA, _LinearPrepared
 from ..measures.rsa import RSA, _Prepared as _RSAPrepared
 
 __all__ = ["PermutationResult", "mantel", "permutation_test"]
