@@ -24,6 +24,7 @@ LAYERS = [
     {"_version", "_warnings"},
     {"_linalg"},
     {"_backend"},  # the NumPy/torch gap module
+    {"_batched"},  # batched cross-products and nuclear norms on either backend
     {"_validation", "_result"},  # checks at the boundary; what every result dataclass can do
     {"_measure"},
     {"_registry", "_store"},

@@ -34,7 +34,7 @@ import numpy as np
 from ._linalg import blocks as cache_blocks
 from ._linalg import inv_upper_triangular
 
-__all__ = ["NUMPY", "NumpyNamespace", "TorchNamespace", "is_tensor", "namespace"]
+__all__ = ["NUMPY", "NumpyNamespace", "TorchNamespace", "is_tensor", "namespace", "to_host"]
 
 #: Functions that both libraries provide under the same name with the same meaning for the
 #: arguments the kernels pass (``stack``/``concatenate`` take ``axis=`` in both).
@@ -52,6 +52,11 @@ def is_tensor(x: Any) -> bool:
     """Whether ``x`` is a torch tensor (False whenever torch has not been imported)."""
     torch = sys.modules.get("torch")
     return torch is not None and isinstance(x, torch.Tensor)
+
+
+def to_host(x: Any) -> np.ndarray:
+    """``x`` as a NumPy array on the host (a tensor is detached and copied off its device)."""
+    return x.detach().cpu().numpy() if is_tensor(x) else np.asarray(x)
 
 
 def namespace(*arrays: Any) -> "NumpyNamespace | TorchNamespace":
@@ -151,11 +156,18 @@ class NumpyNamespace(_Shared):
     def qr_r(self, A: np.ndarray) -> np.ndarray:
         return np.linalg.qr(A, mode="r")
 
-    def svd(self, A: np.ndarray) -> tuple:
-        return np.linalg.svd(A)
+    def svd(self, A: np.ndarray, full_matrices: bool = True) -> tuple:
+        return np.linalg.svd(A, full_matrices=full_matrices)
+
+    def svdvals(self, A: np.ndarray) -> np.ndarray:
+        """Singular values of a stack of matrices, descending."""
+        return np.linalg.svd(A, compute_uv=False)
 
     def svdvals_ascending(self, A: np.ndarray) -> np.ndarray:
         return np.linalg.svd(A, compute_uv=False)[..., ::-1]
+
+    def permute_dims(self, x: np.ndarray, axes: tuple) -> np.ndarray:
+        return np.transpose(x, axes)
 
 
 class TorchNamespace(_Shared):
@@ -188,7 +200,7 @@ class TorchNamespace(_Shared):
         return t.to(device=self.device, dtype=self.torch.float64).contiguous()
 
     def to_numpy(self, x: Any) -> np.ndarray:
-        return x.detach().cpu().numpy() if is_tensor(x) else np.asarray(x)
+        return to_host(x)
 
     def empty(self, shape: tuple) -> Any:
         return self.torch.empty(shape, dtype=self.torch.float64, device=self.device)
@@ -244,8 +256,14 @@ class TorchNamespace(_Shared):
         eye = self.eye(R.shape[-1]).expand_as(R)
         return self.torch.linalg.solve_triangular(R, eye, upper=True)
 
-    def svd(self, A: Any) -> tuple:
-        return self.torch.linalg.svd(A)
+    def svd(self, A: Any, full_matrices: bool = True) -> tuple:
+        return self.torch.linalg.svd(A, full_matrices=full_matrices)
+
+    def svdvals(self, A: Any) -> Any:
+        return self.torch.linalg.svdvals(A)
+
+    def permute_dims(self, x: Any, axes: tuple) -> Any:
+        return self.torch.permute(x, axes)
 
     def svdvals_ascending(self, A: Any) -> Any:
         return self.torch.linalg.svdvals(A).flip(-1)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Sequence
-
 import numpy as np
 
 __all__ = [
@@ -12,14 +10,11 @@ __all__ = [
     "distances_from_residual",
     "euclidean_from_cosine",
     "frobenius_norm",
-    "nuclear_norms",
     "power_of_two_exponent",
     "to_unit_scale",
     "centre_columns",
     "procrustes_align",
     "NEAR_IDENTICAL",
-    "cross_products",
-    "block_views",
 ]
 
 
@@ -122,33 +117,6 @@ def distances_from_residual(A: np.ndarray, B: np.ndarray, norm_a: float, norm_b:
     return angle, float(np.ldexp(np.linalg.norm(diff), e))
 
 
-def nuclear_norms(mats: Sequence[np.ndarray]) -> np.ndarray:
-    """Nuclear norms (sums of singular values) of many matrices.
-
-    Matrices of equal shape go through one batched LAPACK call, which
-    computes each exactly as a lone call would, so batching never changes a
-    value.
-
-    Examples
-    --------
-    >>> nuclear_norms([np.diag([3.0, -4.0]), np.ones((1, 2))])
-    array([7.        , 1.41421356])
-    """
-    out = np.empty(len(mats))
-    groups: dict[tuple, list[int]] = {}
-    for k, mat in enumerate(mats):
-        groups.setdefault(mat.shape, []).append(k)
-    for shape, where in groups.items():
-        if 0 in shape:
-            out[where] = 0.0
-            continue
-        stack = np.stack([mats[k] for k in where])
-        if not np.isfinite(stack).all():  # LAPACK's SVD can spin forever on inf/NaN: never hand it one
-            raise ValueError("cross-products of prepared representations are not finite (an overflow upstream)")
-        out[where] = np.linalg.svd(stack, compute_uv=False).sum(axis=-1)
-    return out
-
-
 def centre_columns(X: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
     """Column-centred ``X`` at unit scale: ``(C, e, mean)`` with ``X - mean = C * 2**e``.
 
@@ -185,6 +153,8 @@ def centre_columns(X: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
     with np.errstate(under="ignore"):  # columns far below the largest may become subnormal: negligible
         C = np.ldexp(Cs, col_e - e)
     return C, e, np.ldexp(mean_s, col_e)
+
+
 def procrustes_align(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``A`` and ``B Q`` zero-padded to a common width, with ``Q`` the best orthogonal map.
 
@@ -223,57 +193,6 @@ def blocks(n: int, m: int) -> list[slice]:
     """
     step = max(64, BLOCK_BYTES // (8 * m * m))
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
-
-
-#: Bytes of cross-products one chunk of :func:`cross_products` holds (keeps a tile's memory bounded).
-CHUNK_BYTES = 32 << 20
-
-
-def cross_products(lefts: Sequence[np.ndarray], rights: Sequence[np.ndarray]):
-    """All cross-products ``lefts[i].T @ rights[j]`` from one GEMM per chunk of rows.
-
-    Yields ``(rows, cross, left_widths, right_widths)`` per chunk: ``rows`` is
-    the slice of ``lefts`` it covers and ``cross`` the stacked product
-    ``[L_i]^T [R_j]`` of shape ``(sum of left widths, sum of right widths)``,
-    whose block ``(i, j)`` is ``lefts[i].T @ rights[j]``.  A chunk holds at
-    most about :data:`CHUNK_BYTES` (at least one left matrix), so memory
-    grows with the block, not with the number of pairs.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> A, B = rng.standard_normal((5, 2)), rng.standard_normal((5, 3))
-    >>> [(rows, c.shape) for rows, c, _, _ in cross_products([A, B], [B])]
-    [(slice(0, 2, None), (5, 3))]
-    >>> bool(np.allclose(next(cross_products([A], [B]))[1], A.T @ B))
-    True
-    """
-    right = np.concatenate([np.asarray(b, dtype=float) for b in rights], axis=1)
-    right_widths = np.array([b.shape[1] for b in rights])
-    left_widths = np.array([a.shape[1] for a in lefts])
-    budget = max(1, CHUNK_BYTES // (8 * 2 * max(1, right.shape[1])))  # columns of lefts per chunk
-    start = 0
-    while start < len(lefts):
-        stop, cols = start + 1, left_widths[start]
-        while stop < len(lefts) and cols + left_widths[stop] <= budget:
-            cols += left_widths[stop]
-            stop += 1
-        left = np.concatenate([np.asarray(a, dtype=float) for a in lefts[start:stop]], axis=1)
-        yield slice(start, stop), left.T @ right, left_widths[start:stop], right_widths
-        start = stop
-
-
-def block_views(cross: np.ndarray, left_widths: np.ndarray, right_widths: np.ndarray) -> list[np.ndarray]:
-    """The blocks of a stacked cross-product, row-major: block ``(i, j)`` at ``i * len(right_widths) + j``.
-
-    Examples
-    --------
-    >>> [v.shape for v in block_views(np.zeros((3, 3)), np.array([1, 2]), np.array([3]))]
-    [(1, 3), (2, 3)]
-    """
-    lo = np.concatenate([[0], np.cumsum(left_widths)])
-    co = np.concatenate([[0], np.cumsum(right_widths)])
-    return [cross[lo[i] : lo[i + 1], co[j] : co[j + 1]] for i in range(len(left_widths)) for j in range(len(right_widths))]
 
 
 def inv_upper_triangular(R: np.ndarray) -> np.ndarray:

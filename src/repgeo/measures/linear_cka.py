@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from .._backend import is_tensor
-from .._linalg import angular_from_cosine, centre_columns, cross_products
+from .._batched import cross_products
+from .._linalg import angular_from_cosine, centre_columns
 from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._validation import check_matrix, non_constant_columns

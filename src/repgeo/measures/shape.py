@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
+from .._backend import NUMPY, namespace, to_host
+from .._batched import block_views, cross_products, nuclear_norms, stack_nuclear_norms
 from .._linalg import (
     NEAR_IDENTICAL,
     angular_from_cosine,
@@ -16,10 +18,7 @@ from .._linalg import (
     euclidean_from_cosine,
     frobenius_norm,
     centre_columns,
-    nuclear_norms,
     procrustes_align,
-    block_views,
-    cross_products,
 )
 from .._measure import Measure, MeasureInfo
 from .._registry import register
@@ -35,7 +34,8 @@ _WILLIAMS = "Williams, Kunz, Kornblith & Linderman (2021). Generalized shape met
 
 @dataclass(frozen=True)
 class _Prepared:
-    coords: np.ndarray  # (n, r): centred, partially whitened data in its own frame, unit norm
+    coords: Any  # (n, r): centred, partially whitened data in its own frame, unit norm (a float64 tensor
+    # on the input's device for tensor input; everything else is on the host)
     mean: np.ndarray  # (p,): column means
     to_coords: np.ndarray | float  # (p, r): coords = (X - mean) @ to_coords; a float c means c * identity
     norm: float  # Frobenius norm of the whitened data before the scaling to unit norm (inf past float64's
@@ -54,17 +54,19 @@ def _input_eps(X: Any) -> float:
         return float(np.finfo(float).eps)
 
 
-def centred_frame(X: np.ndarray, name: str, eps: float = float(np.finfo(float).eps)) -> tuple:
+def centred_frame(X: np.ndarray, name: str, eps: float = float(np.finfo(float).eps), xp: Any = NUMPY) -> tuple:
     """Centre columns and return ``(mean, U, s, V)`` of the thin SVD, rank-truncated.
 
     Singular values below ``max(n, p) * eps * s_max`` are dropped, with ``eps``
     the precision the data were stored in: directions the data do not occupy
-    (rounding noise included) are removed rather than inverted.
+    (rounding noise included) are removed rather than inverted.  ``X`` is a
+    NumPy array, centred on the host; with a torch namespace ``xp`` the SVD
+    runs on its device in float64 and ``U``, ``s``, ``V`` are tensors there.
     """
     non_constant_columns(X, name)
     mean = X.mean(axis=0)
     Xc = X - mean
-    U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
+    U, s, Vt = xp.svd(xp.asarray(Xc), full_matrices=False)
     keep = s > max(Xc.shape) * max(eps, np.finfo(float).eps) * s[0]
     return mean, U[:, keep], s[keep], Vt[keep].T
 
@@ -131,6 +133,13 @@ class ShapeMetric(Measure):
     is raised); use ``ridge > 0``, ``alpha`` near 1, or cross-validate with
     :meth:`fit`.
 
+    Torch tensors (CPU or CUDA, any float dtype) are accepted natively: they
+    are checked and centred on the host by the same exact recipe as arrays,
+    the thin SVD and the coordinates live on the tensor's device in float64
+    (float32 and bfloat16 input is promoted; the rank cut-off still uses the
+    input's own precision), and each pair's cross-product and singular values
+    are computed there.  Values agree with NumPy input to rounding.
+
     References
     ----------
     Williams, Kunz, Kornblith & Linderman (2021). Generalized shape metrics on
@@ -177,10 +186,14 @@ class ShapeMetric(Measure):
             identity_value=0.0,
             bounds=(0.0, np.pi / 2) if angular else (0.0, np.inf),
             references=(_WILLIAMS,),
+            backends=("numpy", "torch"),
         )
 
     def prepare(self, X: Any, name: str = "X") -> _Prepared:
         eps = _input_eps(X)
+        # a tensor is checked and centred on the host (the same exact recipe as an array); its SVD and
+        # its coordinates live on its device in float64, where the pairs' cross-products and SVDs run
+        xp = namespace(X)
         X = check_matrix(X, name)
         # the frame is computed on the centred data brought to unit scale by powers of two (exact),
         # so nothing over- or underflows at 1e-300 or near the float maximum; s is in those units
@@ -193,16 +206,17 @@ class ShapeMetric(Measure):
             data_norm = norm_in_data_units(norm, e, name, euclidean=self.score == "euclidean")
             with np.errstate(under="ignore", over="ignore"):
                 scale = float(np.ldexp(1.0 / norm, -e))
-            return _Prepared(centred / norm, mean, scale, data_norm)
-        _, U, s, V = centred_frame(centred, name, eps)
+            return _Prepared(xp.asarray(centred / norm), mean, scale, data_norm)
+        _, U, s, V = centred_frame(centred, name, eps, xp)
+        s = xp.to_numpy(s)  # r numbers: the gains are computed on the host, by one code path
         # the repgeo convention's gains are scale-free; netrep's and repsim's need the data's units
         gains, _ = self.whitening(s if self.convention == "repgeo" else _in_data_units(s, e, name), X.shape, name)
         spectrum = s * gains  # the whitened spectrum, in units of 2**e
         norm = frobenius_norm(spectrum)
         data_norm = norm_in_data_units(norm, e, name, euclidean=self.score == "euclidean")
         with np.errstate(under="ignore", over="ignore"):  # only fit() uses it, and checks it
-            to_coords = np.ldexp(V * (gains / norm), -e)
-        return _Prepared(U * (spectrum / norm), mean, to_coords, data_norm)
+            to_coords = np.ldexp(xp.to_numpy(V) * (gains / norm), -e)
+        return _Prepared(U * xp.asarray(spectrum / norm), mean, to_coords, data_norm)
 
     def whitening(self, s: np.ndarray, shape: tuple, name: str) -> tuple[np.ndarray, float]:
         """Gains for the singular values ``s`` of a centred ``shape`` matrix, and the whitened norm.
@@ -229,8 +243,11 @@ class ShapeMetric(Measure):
         return float(self.compare_pairs([a], [b])[0])
 
     def compare_pairs(self, lefts: list[_Prepared], rights: list[_Prepared]) -> np.ndarray:
-        """Distances for the pairs ``(lefts[k], rights[k])``, with one batched SVD per shape."""
-        nuc = nuclear_norms([a.coords.T @ b.coords for a, b in zip(lefts, rights)])
+        """Distances for the pairs ``(lefts[k], rights[k])``, with one batched SVD per shape.
+
+        Prepared tensors are compared on their device (an array paired with a tensor joins it there).
+        """
+        nuc = nuclear_norms([_cross(a.coords, b.coords) for a, b in zip(lefts, rights)])
         return self._distances(nuc, lefts, rights, np.arange(len(lefts)), np.arange(len(rights)))
 
     def compare_block(self, lefts: list[_Prepared], rights: list[_Prepared]) -> np.ndarray:
@@ -240,14 +257,14 @@ class ShapeMetric(Measure):
         stacked coordinates (:func:`repgeo._linalg.cross_products`), and their
         singular values from one batched LAPACK call; each value equals
         :meth:`compare` up to rounding (the GEMM blocks the sums differently).
+        Prepared tensors run both on their device (torch's GEMM and batched SVD).
         """
         nuc = np.empty((len(lefts), len(rights)))
         for rows, cross, lw, rw in cross_products([a.coords for a in lefts], [b.coords for b in rights]):
-            if not np.isfinite(cross).all():  # LAPACK's SVD can spin forever on inf/NaN: never hand it one
-                raise ValueError("cross-products of prepared representations are not finite (an overflow upstream)")
             if (lw == lw[0]).all() and (rw == rw[0]).all():  # one shape: a reshaped view, one batched SVD
-                stack = cross.reshape(len(lw), lw[0], len(rw), rw[0]).transpose(0, 2, 1, 3)
-                nuc[rows] = np.linalg.svd(stack, compute_uv=False).sum(axis=-1)
+                xp = namespace(cross)
+                stack = xp.permute_dims(cross.reshape(len(lw), int(lw[0]), len(rw), int(rw[0])), (0, 2, 1, 3))
+                nuc[rows] = stack_nuclear_norms(stack, xp)  # refuses inf/NaN, on which LAPACK's SVD can spin
             else:
                 nuc[rows] = nuclear_norms(block_views(cross, lw, rw)).reshape(len(lw), len(rw))
         i, j = np.indices(nuc.shape)
@@ -263,7 +280,7 @@ class ShapeMetric(Measure):
             out = euclidean_from_cosine(norm_a, norm_b, nuc)
         for k in np.flatnonzero(nuc > NEAR_IDENTICAL):  # rare: recompute from the aligned residual
             a, b = lefts[li[k]], rights[ri[k]]
-            A, BQ = procrustes_align(a.coords, b.coords)
+            A, BQ = procrustes_align(to_host(a.coords), to_host(b.coords))
             if self.score == "angular":
                 out[k] = distances_from_residual(A, BQ, 1.0, 1.0)[0]
             else:
@@ -296,7 +313,7 @@ class ShapeMetric(Measure):
         ra, rb = a.coords.shape[1], b.coords.shape[1]
         r = max(ra, rb)
         cross = np.zeros((r, r))
-        cross[:ra, :rb] = a.coords.T @ b.coords
+        cross[:ra, :rb] = to_host(a.coords).T @ to_host(b.coords)
         P, _, Rt = scipy.linalg.svd(cross)
         # angular: unit-norm maps (held-out scores are cosines); euclidean: the data's own units
         unit = self.score == "angular"
@@ -319,6 +336,12 @@ class ShapeMetric(Measure):
             map_y=map_y @ Rt.T,
             distance=self.compare(a, b),
         )
+
+
+def _cross(A: Any, B: Any) -> Any:
+    """``A.T @ B`` in the pair's backend: on the device of whichever is a tensor (float64)."""
+    xp = namespace(A, B)
+    return xp.asarray(A).T @ xp.asarray(B)
 
 
 def _to_coords(prep: _Prepared) -> np.ndarray:

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .._linalg import nuclear_norms, procrustes_align
+from .._batched import nuclear_norms
+from .._linalg import procrustes_align
 from .._measure import Measure
 from ..measures.shape import ShapeMetric
 from ._base import MAX_ITER, Space, pad_to, stationary_on_segment, vector_angle
