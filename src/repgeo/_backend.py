@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import sys
 from typing import Any
@@ -34,7 +35,7 @@ import numpy as np
 from ._linalg import blocks as cache_blocks
 from ._linalg import inv_upper_triangular
 
-__all__ = ["NUMPY", "NumpyNamespace", "TorchNamespace", "is_tensor", "namespace", "to_host"]
+__all__ = ["NUMPY", "NumpyNamespace", "TorchNamespace", "is_tensor", "namespace", "to_host", "moved", "same_backend"]
 
 #: Functions that both libraries provide under the same name with the same meaning for the
 #: arguments the kernels pass (``stack``/``concatenate`` take ``axis=`` in both).
@@ -57,6 +58,28 @@ def is_tensor(x: Any) -> bool:
 def to_host(x: Any) -> np.ndarray:
     """``x`` as a NumPy array on the host (a tensor is detached and copied off its device)."""
     return x.detach().cpu().numpy() if is_tensor(x) else np.asarray(x)
+
+
+def moved(prepared: Any, xp: "NumpyNamespace | TorchNamespace") -> Any:
+    """A prepared form (a dataclass) with its NumPy array fields as float64 tensors of ``xp`` (unchanged for NumPy)."""
+    if not xp.is_torch:
+        return prepared
+    changes = {
+        f.name: xp.asarray(v)
+        for f in dataclasses.fields(prepared)
+        if isinstance(v := getattr(prepared, f.name), np.ndarray) and v.dtype != object
+    }
+    return dataclasses.replace(prepared, **changes) if changes else prepared
+
+
+def same_backend(*prepared: Any) -> tuple:
+    """Prepared forms (dataclasses) in one backend: all on the tensors' device when any field is a tensor.
+
+    Lets a measure compare a form prepared from a tensor with one prepared
+    from an array (the array's values join the tensor's device in float64).
+    """
+    xp = namespace(*(getattr(p, f.name) for p in prepared for f in dataclasses.fields(p)))
+    return tuple(moved(p, xp) for p in prepared)
 
 
 def namespace(*arrays: Any) -> "NumpyNamespace | TorchNamespace":
@@ -169,6 +192,16 @@ class NumpyNamespace(_Shared):
     def permute_dims(self, x: np.ndarray, axes: tuple) -> np.ndarray:
         return np.transpose(x, axes)
 
+    def median(self, v: np.ndarray) -> float:
+        """The median of a vector (the mean of the two middle values for an even count)."""
+        return float(np.median(v))
+
+    def distance_matrix(self, X: np.ndarray) -> np.ndarray:
+        """Euclidean distances between the rows, from their differences (no ``|x|^2 + |y|^2 - 2 x.y`` cancellation)."""
+        from scipy.spatial.distance import pdist, squareform  # imported on use: scipy.spatial is slow to import
+
+        return squareform(pdist(X))
+
 
 class TorchNamespace(_Shared):
     """torch on one device, float64, under the namespace's names (torch imported on creation)."""
@@ -264,6 +297,14 @@ class TorchNamespace(_Shared):
 
     def permute_dims(self, x: Any, axes: tuple) -> Any:
         return self.torch.permute(x, axes)
+
+    def median(self, v: Any) -> float:
+        """NumPy's median (torch's own returns the lower middle value for an even count)."""
+        v, m = self.torch.sort(v).values, v.shape[0]
+        return float((v[(m - 1) // 2] + v[m // 2]) / 2)
+
+    def distance_matrix(self, X: Any) -> Any:
+        return self.torch.cdist(X, X, compute_mode="donot_use_mm_for_euclid_dist")
 
     def svdvals_ascending(self, A: Any) -> Any:
         return self.torch.linalg.svdvals(A).flip(-1)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import NUMPY, namespace, same_backend
 from .._linalg import centre_columns
 from .._measure import Measure, MeasureInfo
 from .._registry import register
@@ -86,8 +87,8 @@ def _self_norm(value: float, error: float, name: str, hsic: str) -> float:
 
 @dataclass(frozen=True)
 class _GramPrepared:
-    gram: np.ndarray  # (n, n): centred Gram (biased) or Gram with zero diagonal (unbiased)
-    row_sums: np.ndarray
+    gram: Any  # (n, n): centred Gram (biased) or Gram with zero diagonal (unbiased); a float64 tensor for tensors
+    row_sums: Any
     total: float
     norm: float
 
@@ -125,6 +126,9 @@ class KernelCKA(Measure):
 
     with ``K_ij = exp(-||x_i - x_j||^2 / (2 sigma^2))`` for the RBF kernel.
     Gram matrices are ``n x n``: memory grows as ``n^2`` per representation.
+    Torch tensors (CPU or CUDA) are checked and centred on the host; their
+    Gram matrices are built, centred and compared on the tensors' device in
+    float64 (float32 input is promoted), agreeing with NumPy input to rounding.
 
     References
     ----------
@@ -172,29 +176,26 @@ class KernelCKA(Measure):
             # biased CKA of positive semi-definite kernels (RBF; polynomial with coef0 >= 0) is >= 0
             bounds=(0.0, 1.0) if self.hsic == "biased" and self._psd else (-1.0, 1.0),
             references=(_KORNBLITH,) + ((_SONG,) if self.hsic == "unbiased" else ()),
+            backends=("numpy", "torch"),
         )
 
     @property
     def _psd(self) -> bool:
         return self.kernel == "rbf" or self.coef0 >= 0
 
-    def gram(self, X: np.ndarray, name: str = "X") -> np.ndarray:
-        """The kernel matrix of a validated representation."""
-        from sklearn.metrics.pairwise import polynomial_kernel  # sklearn.metrics is slow to import
-
-        # centred at unit scale (powers of two, exact): no overflow near the float maximum
+    def gram(self, X: np.ndarray, name: str = "X", xp: Any = NUMPY) -> Any:
+        """The kernel matrix of a validated representation (on ``xp``'s device in float64 for a torch ``xp``)."""
+        # centred at unit scale (powers of two, exact) on the host: no overflow near the float maximum
         non_constant_columns(X, name)
         Xc, e, _ = centre_columns(X)
         if self.kernel == "rbf":
-            # pdist stays finite at any data scale; a fixed bandwidth is rescaled with the data
-            from scipy.spatial.distance import pdist, squareform  # imported on use: scipy.spatial is slow to import
-
+            # distances from differences stay finite at any data scale; a fixed bandwidth is rescaled with the data
+            dists = xp.distance_matrix(xp.asarray(Xc))
             if self.sigma is None:
-                dists = pdist(Xc)
-                dists = dists[dists > 0]
-                if dists.size == 0:
+                positive = dists[dists > 0]  # each pair twice: the same median as over the pairs
+                if positive.shape[0] == 0:
                     raise ValueError(f"{name} is constant over samples (all rows identical); the median-heuristic bandwidth is 0")
-                sigma = self.sigma_scale * float(np.median(dists))
+                sigma = self.sigma_scale * xp.median(positive)
             else:
                 with np.errstate(under="ignore", over="ignore"):
                     sigma = float(np.ldexp(self.sigma, -(e)))
@@ -205,12 +206,14 @@ class KernelCKA(Measure):
                 )
             # exp(-(|x - y| / sigma)^2 / 2) from distances of the unit-scale data: no cancellation
             # (as in |x|^2 + |y|^2 - 2 <x, y>), and a ratio past float64's range is exp(-inf) = 0
-            with np.errstate(over="ignore", under="ignore"):
-                return np.exp(-0.5 * squareform(pdist(Xc) / sigma) ** 2)
+            with xp.errstate(over="ignore", under="ignore"):
+                return xp.exp(-0.5 * (dists / sigma) ** 2)
         with np.errstate(over="ignore", invalid="ignore"):  # this kernel depends on the scale: back to data units
-            Xc = np.ldexp(Xc, e)
-            K = polynomial_kernel(Xc, degree=self.degree, gamma=self.gamma, coef0=self.coef0)
-        if not np.isfinite(K).all():
+            Xc = xp.asarray(np.ldexp(Xc, e))
+        gamma = 1.0 / Xc.shape[1] if self.gamma is None else self.gamma
+        with xp.errstate(over="ignore", invalid="ignore"):
+            K = (gamma * (Xc @ Xc.T) + self.coef0) ** self.degree
+        if not bool(xp.isfinite(K).all()):
             raise ValueError(
                 f"the polynomial kernel of {name} overflows (largest centred |entry| about "
                 f"2**{e}); this kernel depends on the data's scale: rescale the data or pass gamma"
@@ -218,15 +221,18 @@ class KernelCKA(Measure):
         return K
 
     def prepare(self, X: Any, name: str = "X") -> _GramPrepared:
+        # a tensor is checked and centred on the host; its Gram matrix is built and kept on its device
+        xp = namespace(X)
         X = check_matrix(X, name, min_samples=4 if self.hsic == "unbiased" else 3)
-        K = self.gram(X, name)
+        K = self.gram(X, name, xp)
         n = K.shape[0]
         if self.hsic == "biased":
-            size = float(np.linalg.norm(K))  # entries of the centred K carry errors of about n eps |K|
+            size = float(xp.matrix_norm(K))  # entries of the centred K carry errors of about n eps |K|
             K = K - K.mean(axis=0)
-            K = K - K.mean(axis=1, keepdims=True)
+            K = K - K.mean(axis=1)[:, None]
         else:
-            np.fill_diagonal(K, 0.0)
+            diagonal = xp.index(np.arange(n))
+            K[diagonal, diagonal] = 0.0
         prepared = _GramPrepared(K, K.sum(axis=1), float(K.sum()), 1.0)
         value = self._hsic(prepared, prepared)
         if self.hsic == "biased":
@@ -234,14 +240,15 @@ class KernelCKA(Measure):
             error = 2.0 * np.sqrt(max(value, 0.0)) * delta + delta**2
         else:
             rows = prepared.row_sums
-            error = _unbiased_rounding(float(np.sum(K * K)), prepared.total, prepared.total, float(rows @ rows), n)
+            error = _unbiased_rounding(float((K * K).sum()), prepared.total, prepared.total, float(rows @ rows), n)
         return _GramPrepared(K, prepared.row_sums, prepared.total, _self_norm(value, error, name, self.hsic))
 
     def _hsic(self, a: _GramPrepared, b: _GramPrepared) -> float:
-        tr_kl = float(np.sum(a.gram * b.gram))
+        a, b = same_backend(a, b)
+        tr_kl = float((a.gram * b.gram).sum())
         if self.hsic == "biased":
             return tr_kl
-        return float(hsic_unbiased(tr_kl, a.total, b.total, a.row_sums @ b.row_sums, a.gram.shape[0]))
+        return float(hsic_unbiased(tr_kl, a.total, b.total, float(a.row_sums @ b.row_sums), a.gram.shape[0]))
 
     def compare(self, a: _GramPrepared, b: _GramPrepared) -> float:
         # a cosine between centred kernel matrices (Cauchy-Schwarz; non-negative for positive

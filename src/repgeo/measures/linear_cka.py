@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import is_tensor
+from .._backend import is_tensor, moved, namespace, same_backend
 from .._batched import cross_products
 from .._linalg import angular_from_cosine, centre_columns
 from .._measure import Measure, MeasureInfo
@@ -22,23 +22,6 @@ class _LinearPrepared:
     feats: Any  # (n, k) centred features with the same Gram matrix as the data (ndarray, or a float64 tensor)
     row_sq: Any  # (n,) diagonal of the Gram matrix
     norm: float  # sqrt(HSIC(X, X)) in the chosen estimator (up to a constant)
-
-
-def _on_device(prepared: _LinearPrepared, like: Any) -> _LinearPrepared:
-    """``prepared`` with its arrays as float64 tensors on ``like``'s device (torch is loaded: ``like`` is a tensor)."""
-    import torch
-
-    move = lambda a: torch.as_tensor(a, dtype=torch.float64, device=like.device)  # noqa: E731
-    return _LinearPrepared(move(prepared.feats), move(prepared.row_sq), prepared.norm)
-
-
-def _same_backend(a: _LinearPrepared, b: _LinearPrepared) -> tuple[_LinearPrepared, _LinearPrepared]:
-    """Both on the tensors' device when either is a tensor, else both NumPy."""
-    if is_tensor(a.feats) and not is_tensor(b.feats):
-        return a, _on_device(b, a.feats)
-    if is_tensor(b.feats) and not is_tensor(a.feats):
-        return _on_device(a, b.feats), b
-    return a, b
 
 
 @register("linear_cka_unbiased", hsic="unbiased")
@@ -108,7 +91,7 @@ class LinearCKA(Measure):
         prepared = self._prepare_numpy(X, name)
         # a tensor's prepared form lives on its device: the pair work (X^T Y, a GEMM) runs there in float64;
         # the checks and the exact power-of-two centring run once per representation on the host
-        return _on_device(prepared, X) if is_tensor(X) else prepared
+        return moved(prepared, namespace(X))
 
     def _prepare_numpy(self, X: Any, name: str) -> _LinearPrepared:
         X = check_matrix(X, name, min_samples=4 if self.hsic == "unbiased" else 3)
@@ -139,7 +122,7 @@ class LinearCKA(Measure):
         return hsic_unbiased(cross_sq - diag, -a.row_sq.sum(), -b.row_sq.sum(), diag, n)
 
     def compare(self, a: _LinearPrepared, b: _LinearPrepared) -> float:
-        a, b = _same_backend(a, b)
+        a, b = same_backend(a, b)
         cross_sq = ((a.feats.T @ b.feats) ** 2).sum()
         # a cosine (Cauchy-Schwarz): only rounding can leave the bounds, so clip
         return float(np.clip(float(self._hsic(a, b, cross_sq)) / (a.norm * b.norm), *self.info.bounds))
@@ -200,6 +183,7 @@ class AngularCKA(Measure):
         invariances=frozenset({"translation", "isotropic_scaling", "orthogonal", "permutation"}),
         bounds=(0.0, np.pi / 2),
         references=("Williams, Kunz, Kornblith & Linderman (2021). Generalized shape metrics on neural representations. NeurIPS.", _KORNBLITH),
+        backends=("numpy", "torch"),  # through LinearCKA: the pair work runs on the tensors' device
     )
 
     def prepare(self, X: Any, name: str = "X") -> _LinearPrepared:
