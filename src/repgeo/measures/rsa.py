@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import NUMPY, namespace, same_backend, to_host
 from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._linalg import centre_columns, to_unit_scale
@@ -33,6 +34,19 @@ def rdm(X: Any, metric: str = "euclidean", *, condensed: bool = False, name: str
         Return the upper triangle as a vector (``scipy.spatial.distance``
         order) instead of the square matrix.
 
+    Returns
+    -------
+    ndarray
+        A NumPy array (tensors are checked and computed on the host here; the
+        :class:`RSA` measure keeps them on their device).
+
+    Notes
+    -----
+    Euclidean distances come from the rows' differences (no cancellation);
+    ``"cosine"`` and ``"correlation"`` are ``1 - <u, v>`` between rows
+    scaled to unit norm (after centring each row for ``"correlation"``),
+    clipped to ``[0, 2]``.
+
     Examples
     --------
     >>> rdm([[0, 0], [3, 4], [0, 1]])
@@ -41,27 +55,37 @@ def rdm(X: Any, metric: str = "euclidean", *, condensed: bool = False, name: str
            [1.        , 4.24264069, 0.        ]])
     """
     check_choice(metric, "metric", RDM_METRICS)
-    X = check_matrix(X, name)
+    vec = rdm_vector(check_matrix(X, name), metric, name)
+    if condensed:
+        return vec
+    from scipy.spatial.distance import squareform  # imported on use: scipy.spatial is slow to import
+
+    return squareform(vec)
+
+
+def rdm_vector(X: Any, metric: str, name: str, xp: Any = NUMPY) -> Any:
+    """The upper triangle of the RDM of a validated ``X``, in ``xp``'s backend (rows in pdist order)."""
+    n = X.shape[0]
     if metric == "correlation" and X.shape[1] < 3:
         raise ValueError(
             f"{name} has {X.shape[1]} features; the correlation RDM needs at least 3 "
             "(between two 2-vectors the correlation is always +1 or -1)"
         )
-    if metric in ("correlation", "cosine"):
-        rows = X - X.mean(axis=1, keepdims=True) if metric == "correlation" else X
-        norms = np.linalg.norm(rows, axis=1)
-        bad = np.flatnonzero(norms <= 1e-12 * float(np.abs(X).max()))
-        if bad.size:
-            what = "constant (zero spread across features)" if metric == "correlation" else "all zero"
-            raise ValueError(
-                f"{name} row {int(bad[0])} is {what}, so the {metric} RDM is undefined "
-                f"({bad.size} such rows)"
-            )
-    # scipy.spatial and scipy.stats are imported on use: each takes ~0.25 s to import
-    from scipy.spatial.distance import pdist, squareform
-
-    vec = pdist(X, metric)
-    return vec if condensed else squareform(vec)
+    upper = tuple(xp.index(i) for i in np.triu_indices(n, 1))
+    if metric in ("euclidean", "sqeuclidean"):
+        vec = xp.distance_matrix(X)[upper]
+        return vec * vec if metric == "sqeuclidean" else vec
+    rows = X - X.mean(axis=1)[:, None] if metric == "correlation" else X
+    norms = xp.vector_norm(rows, axis=1)
+    bad = np.flatnonzero(xp.to_numpy(norms) <= 1e-12 * float(xp.abs(X).max()))
+    if bad.size:
+        what = "constant (zero spread across features)" if metric == "correlation" else "all zero"
+        raise ValueError(
+            f"{name} row {int(bad[0])} is {what}, so the {metric} RDM is undefined "
+            f"({bad.size} such rows)"
+        )
+    unit = rows / norms[:, None]
+    return xp.clip(1.0 - (unit @ unit.T)[upper], 0.0, 2.0)
 
 
 def _merge_near_ties(vec: np.ndarray, rtol: float = 1e-12) -> np.ndarray:
@@ -84,7 +108,7 @@ def _merge_near_ties(vec: np.ndarray, rtol: float = 1e-12) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Prepared:
-    vector: np.ndarray  # transformed RDM upper triangle
+    vector: Any  # transformed RDM upper triangle (a float64 tensor on the input's device for tensor input)
     ties: float  # number of tied pairs (kendall only)
 
 
@@ -112,6 +136,13 @@ class RSA(Measure):
     ``tau_b sqrt((N_0 - T_X)(N_0 - T_Y)) / N_0`` with ``T`` the tied pairs.
     Tau-a is the recommended statistic when models predict tied
     dissimilarities (Nili et al. 2014).
+
+    Torch tensors (CPU or CUDA) are checked and centred on the host; the
+    RDM is computed on the tensor's device in float64.  The rank transform
+    (average ranks, near-ties merged) runs on the host, because torch has no
+    tie-averaging rank function; the prepared vector then returns to the
+    device, where Pearson, Spearman and cosine comparisons (and the
+    all-pairs GEMM) run.  Kendall's tau-a is computed on the host by SciPy.
 
     References
     ----------
@@ -156,9 +187,13 @@ class RSA(Measure):
             identity_value=None if self.comparison == "kendall_tau_a" else 1.0,
             bounds=(-1.0, 1.0),
             references=(_KRIEGESKORTE,),
+            backends=("numpy", "torch"),
         )
 
     def prepare(self, X: Any, name: str = "X") -> _Prepared:
+        # a tensor is checked and centred on the host; its RDM is computed on its device, ranked and
+        # tie-merged on the host (torch has no average-rank transform), and kept on the device
+        xp = namespace(X)
         X = check_matrix(X, name)
         # every comparison ignores the RDM's scale: bring the data near unit scale, so squared
         # distances stay inside float64's range, by a power of two (exact: ties stay ties)
@@ -167,12 +202,12 @@ class RSA(Measure):
             unit, _, _ = centre_columns(X)  # per-column scaling: a huge constant column costs no digits
         else:
             unit, _ = to_unit_scale(X)
-        vec = rdm(unit, self.rdm, condensed=True, name=name)
+        vec = to_host(rdm_vector(xp.asarray(unit), self.rdm, name, xp))
         if np.ptp(vec) <= 1e-12 * max(float(np.abs(vec).max()), 1e-300):
             raise ValueError(f"the {self.rdm} RDM of {name} is constant; its correlation with another RDM is undefined")
         if self.comparison in ("spearman", "kendall_tau_a"):
             vec = _merge_near_ties(vec)
-        if self.comparison == "kendall_tau_a":
+        if self.comparison == "kendall_tau_a":  # compared on the host (SciPy's tau-b)
             _, counts = np.unique(vec, return_counts=True)
             return _Prepared(vec, float(np.sum(counts * (counts - 1) / 2)))
         if self.comparison == "spearman":
@@ -181,7 +216,7 @@ class RSA(Measure):
             vec = rankdata(vec)
         if self.comparison in ("pearson", "spearman"):
             vec = vec - vec.mean()
-        return _Prepared(vec / np.linalg.norm(vec), 0.0)
+        return _Prepared(xp.asarray(vec / np.linalg.norm(vec)), 0.0)
 
     def compare_block(self, lefts: list[_Prepared], rights: list[_Prepared]) -> np.ndarray:
         """Similarities of every pair ``(lefts[i], rights[j])`` as a ``(len(lefts), len(rights))`` array.
@@ -192,13 +227,15 @@ class RSA(Measure):
         """
         if self.comparison == "kendall_tau_a":
             return np.array([[self.compare(a, b) for b in rights] for a in lefts]).reshape(len(lefts), len(rights))
-        A = np.stack([a.vector for a in lefts])
-        B = np.stack([b.vector for b in rights])
-        return np.clip(A @ B.T, -1.0, 1.0)
+        xp = namespace(*(p.vector for p in (*lefts, *rights)))
+        A = xp.stack([xp.asarray(a.vector) for a in lefts])
+        B = xp.stack([xp.asarray(b.vector) for b in rights])
+        return np.clip(xp.to_numpy(A @ B.T), -1.0, 1.0)
 
     def compare(self, a: _Prepared, b: _Prepared) -> float:
         if self.comparison != "kendall_tau_a":
-            return float(np.clip(a.vector @ b.vector, -1.0, 1.0))
+            a, b = same_backend(a, b)
+            return float(np.clip(float(a.vector @ b.vector), -1.0, 1.0))
         n0 = a.vector.size * (a.vector.size - 1) / 2
         from scipy.stats import kendalltau
 
