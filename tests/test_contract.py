@@ -69,6 +69,9 @@ def test_torch_is_checked_on_real_measures():
     """The numpy-vs-torch case has registered members (it is not an always-skipped empty set)."""
     members = [name for name, check in ((c.values if hasattr(c, "values") else c) for c in CASES) if check == "torch_matches_numpy"]
     assert {"msa", "msa_airm", "msa_bures", "msa_log_euclidean"} <= set(members), members
+    ported = {"shape", "procrustes", "procrustes_euclidean", "cca", "linear_cka", "linear_cka_unbiased",
+              "angular_cka", "kernel_cka", "kernel_cka_unbiased", "rsa", "rsa_euclidean", "rsa_kendall"}
+    assert ported <= set(members), sorted(ported - set(members))
 
 
 @pytest.mark.parametrize("name,check", CASES)

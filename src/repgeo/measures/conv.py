@@ -127,7 +127,8 @@ class ConvShapeMetric(Measure):
 
     @property
     def info(self) -> MeasureInfo:  # type: ignore[override]
-        return dataclasses.replace(self._shape.info, name="conv_shape_metric", input="conv")
+        # tensors are accepted but converted to NumPy (the FFT path has no torch port): not a torch backend
+        return dataclasses.replace(self._shape.info, name="conv_shape_metric", input="conv", backends=("numpy",))
 
     def check_compatible(self, arrays: Sequence[Any], names: Sequence[str]) -> None:
         """Matched images, equal spatial sizes, and equal channel counts unless ``zero_pad``."""
