@@ -215,3 +215,20 @@ def test_numpy_input_never_imports_torch():
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_gpu_forms_of_distances_and_median_equal_numpy(device):
+    """``distance_matrix`` and ``median`` take SciPy/NumPy on the CPU and torch's own kernels on a GPU;
+    the GPU forms are checked here on every device (the CPU included), so they are tested without a GPU."""
+    from repgeo._backend import NUMPY, namespace
+
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((31, 7))
+    xp = namespace(torch.from_numpy(X).to(device))
+    D = xp.cdist(xp.asarray(X))
+    np.testing.assert_allclose(xp.to_numpy(D), NUMPY.distance_matrix(X), rtol=1e-14, atol=0)
+    assert (xp.to_numpy(torch.diagonal(D)) == 0).all()
+    for m in (1, 2, 7, 10):
+        v = rng.standard_normal(m)
+        assert xp.median_by_selection(xp.asarray(v)) == np.median(v)

@@ -55,7 +55,7 @@ def rdm(X: Any, metric: str = "euclidean", *, condensed: bool = False, name: str
            [1.        , 4.24264069, 0.        ]])
     """
     check_choice(metric, "metric", RDM_METRICS)
-    vec = rdm_vector(check_matrix(X, name), metric, name)
+    vec = _rdm_vector(check_matrix(X, name), metric, name)
     if condensed:
         return vec
     from scipy.spatial.distance import squareform  # imported on use: scipy.spatial is slow to import
@@ -63,7 +63,7 @@ def rdm(X: Any, metric: str = "euclidean", *, condensed: bool = False, name: str
     return squareform(vec)
 
 
-def rdm_vector(X: Any, metric: str, name: str, xp: Any = NUMPY) -> Any:
+def _rdm_vector(X: Any, metric: str, name: str, xp: Any = NUMPY) -> Any:
     """The upper triangle of the RDM of a validated ``X``, in ``xp``'s backend (rows in pdist order)."""
     n = X.shape[0]
     if metric == "correlation" and X.shape[1] < 3:
@@ -202,7 +202,7 @@ class RSA(Measure):
             unit, _, _ = centre_columns(X)  # per-column scaling: a huge constant column costs no digits
         else:
             unit, _ = to_unit_scale(X)
-        vec = to_host(rdm_vector(xp.asarray(unit), self.rdm, name, xp))
+        vec = to_host(_rdm_vector(xp.asarray(unit), self.rdm, name, xp))
         if np.ptp(vec) <= 1e-12 * max(float(np.abs(vec).max()), 1e-300):
             raise ValueError(f"the {self.rdm} RDM of {name} is constant; its correlation with another RDM is undefined")
         if self.comparison in ("spearman", "kendall_tau_a"):
