@@ -299,6 +299,20 @@ class Guard:
 # ----------------------------------------------------------------------------- callers for the non-measure functions
 
 
+def measure_on_tensors(name: str, X, Y) -> float:
+    """The registered measure ``name`` on ``X`` and ``Y`` as CPU tensors (arrays torch cannot hold stay arrays)."""
+    import torch
+
+    from repgeo._registry import registered
+
+    def tensor(A):
+        if isinstance(A, np.ndarray) and A.dtype.kind in "fiub":
+            return torch.from_numpy(np.ascontiguousarray(A))
+        return A
+
+    return registered()[name](tensor(X), tensor(Y))
+
+
 def stream_cka(X, Y, hsic: str) -> float:
     """Streaming linear CKA over two batches (the rows split in half), then its value."""
     from repgeo import StreamingLinearCKA

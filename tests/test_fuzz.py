@@ -46,6 +46,7 @@ from fuzzing import (
     layout_shapes,
     mantel_test,
     matrix_shapes,
+    measure_on_tensors,
     matrix_valid_shapes,
     metric_coords,
     permutation_pvalue,
@@ -119,6 +120,32 @@ def _measure_case(data, name, guard):
     if not isinstance(out, Raised):
         assert isinstance(out, float), f"returned {type(out).__name__}, not float"
     check_outcome(out, m.info.bounds, ("X", "Y"))
+
+
+TORCH_MATRIX_MEASURES = sorted(n for n, m in MEASURES.items() if "torch" in m.info.backends and m.info.input == "matrix")
+
+
+@pytest.mark.parametrize("depth", [pytest.param(10, id="quick"), pytest.param(100, id="deep", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("name", TORCH_MATRIX_MEASURES)
+def test_torch_backend_matches_numpy_on_hostile_input(name, depth, guard):
+    """Hostile input as tensors: the NumPy value (to 1e-8), or the NumPy error word for word (numbers aside:
+    a self-HSIC that is rounding noise is quoted, and the noise differs between backends)."""
+    pytest.importorskip("torch")
+    fuzz(depth)(_torch_case)(name=name, guard=guard)
+
+
+def _torch_case(data, name, guard):
+    a, b = data.draw(related_pair(matrix_shapes, -1, matrix_valid_shapes), label="specs")
+    X, Y = build(a), build(b)
+    want, got = guard.call(MEASURES[name], X, Y), guard.call(measure_on_tensors, name, X, Y)
+    if isinstance(want, Raised) or isinstance(got, Raised):
+        assert isinstance(want, Raised) and isinstance(got, Raised), f"numpy: {want!r}; torch: {got!r}"
+        words = lambda r: (r.name, re.sub(r"\d[\d.e+-]*", "#", r.message))  # noqa: E731 - rounding noise quoted
+        assert words(got) == words(want), f"numpy: {want!r}; torch: {got!r}"
+        return
+    if name == "angular_cka":  # arccos of a CKA one rounding error below 1 is 1.5e-8: compare the CKAs
+        got, want = np.cos(got), np.cos(want)
+    assert abs(got - want) <= 1e-8 * max(1.0, abs(want)), f"torch {got!r}, numpy {want!r}"
 
 
 @pytest.mark.parametrize("depth", DEPTHS)
