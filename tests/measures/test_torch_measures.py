@@ -49,7 +49,8 @@ def draw(seed, n, p, q, scale):
 
 def test_the_ported_measures_declare_torch():
     """Every family the backend issue names declares torch; conv does not (its FFT path runs in NumPy)."""
-    want = {"shape", "procrustes", "procrustes_euclidean", "cca", "linear_cka", "linear_cka_unbiased",
+    want = {"shape", "procrustes", "procrustes_euclidean", "cca", "permutation", "permutation_euclidean",
+            "linear_cka", "linear_cka_unbiased",
             "angular_cka", "kernel_cka", "kernel_cka_unbiased", "rsa", "rsa_euclidean", "rsa_kendall"}
     assert want <= set(MATRIX_MEASURES), sorted(want - set(MATRIX_MEASURES))
     assert "torch" not in rg.get_measure("conv_shape").info.backends
@@ -162,7 +163,7 @@ def test_bad_tensors_give_the_numpy_errors(name):
         assert str(got.value) == str(want.value)
 
 
-@pytest.mark.parametrize("name", ["procrustes", "cca", "kernel_cka", "rsa", "linear_cka"])
+@pytest.mark.parametrize("name", ["procrustes", "cca", "permutation", "kernel_cka", "rsa", "linear_cka"])
 def test_an_array_joins_a_tensor(name):
     """One argument an array, the other a tensor (and the reverse): the NumPy value."""
     m = registered()[name]
@@ -179,7 +180,7 @@ def test_tensors_that_need_grad_are_accepted():
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("name", ["procrustes", "cca", "shape", "procrustes_euclidean", "rsa", "kernel_cka", "linear_cka"])
+@pytest.mark.parametrize("name", ["procrustes", "cca", "shape", "procrustes_euclidean", "permutation", "rsa", "kernel_cka", "linear_cka"])
 def test_pairwise_on_tensors_equals_pairwise_on_arrays(name, device):
     """The all-pairs engine's block paths take tensors (unequal widths included)."""
     rng = np.random.default_rng(5)

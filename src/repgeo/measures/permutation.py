@@ -18,14 +18,15 @@ from .._linalg import (
 from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._validation import check_choice, check_matrix, non_constant_columns, norm_in_data_units
-from .shape import _WILLIAMS
+from .._backend import namespace, to_host
+from .shape import _WILLIAMS, _cross
 
 __all__ = ["PermutationMetric"]
 
 
 @dataclass(frozen=True)
 class _Prepared:
-    centred: np.ndarray  # (n, p), centred and divided by its Frobenius norm
+    centred: Any  # (n, p), centred and divided by its Frobenius norm (a float64 tensor on the input's device)
     norm: float  # in the data's units; inf past float64's range (the angular score never uses it)
 
 
@@ -52,6 +53,10 @@ class PermutationMetric(Measure):
 
     Permutations form a group acting by isometries, so both are metrics.  The
     value is never below the Procrustes distance (permutations are orthogonal).
+
+    Torch tensors (CPU or CUDA) are checked and centred on the host and kept
+    on their device in float64, where each pair's cross-product runs; the
+    assignment problem is solved on the host.
 
     References
     ----------
@@ -83,25 +88,29 @@ class PermutationMetric(Measure):
             invariances=frozenset(inv),
             bounds=(0.0, np.pi) if angular else (0.0, np.inf),
             references=(_WILLIAMS,),
+            backends=("numpy", "torch"),
         )
 
     def prepare(self, X: Any, name: str = "X") -> _Prepared:
+        xp = namespace(X)  # a tensor: checked and centred on the host, kept on its device for the cross-products
         X = check_matrix(X, name)
         non_constant_columns(X, name)
         Xc, e, _ = centre_columns(X)  # at unit scale (exact): no over- or underflow at any data scale
         norm = frobenius_norm(Xc)
-        return _Prepared(Xc / norm, norm_in_data_units(norm, e, name, euclidean=self.score == "euclidean"))
+        return _Prepared(xp.asarray(Xc / norm), norm_in_data_units(norm, e, name, euclidean=self.score == "euclidean"))
 
     def compare(self, a: _Prepared, b: _Prepared) -> float:
         from scipy.optimize import linear_sum_assignment  # imported on use: scipy.optimize is slow to import
 
-        cross = a.centred.T @ b.centred  # zero padding adds zero rows/columns: leave them out
+        # the (p x q) cross-product on the tensors' device; the assignment problem on the host (SciPy)
+        cross = to_host(_cross(a.centred, b.centred))  # zero padding adds zero rows/columns: leave them out
         rows, cols = linear_sum_assignment(cross, maximize=True)
         cos = cross[rows, cols].sum()
         if cos > NEAR_IDENTICAL:  # recompute from the aligned residual (arccos loses digits here)
-            p = max(a.centred.shape[1], b.centred.shape[1])
-            A = np.pad(a.centred, ((0, 0), (0, p - a.centred.shape[1])))
-            B = np.pad(b.centred, ((0, 0), (0, p - b.centred.shape[1])))
+            A, B = to_host(a.centred), to_host(b.centred)
+            p = max(A.shape[1], B.shape[1])
+            A = np.pad(A, ((0, 0), (0, p - A.shape[1])))
+            B = np.pad(B, ((0, 0), (0, p - B.shape[1])))
             _, perm = linear_sum_assignment(A.T @ B, maximize=True)
             if self.score == "angular":  # the norms are not needed (and may lie past float64's range)
                 return distances_from_residual(A, B[:, perm], 1.0, 1.0)[0]
