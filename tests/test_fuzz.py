@@ -174,10 +174,21 @@ def _pairwise_case(data, name, guard):
     reps = [build(spec) for spec in specs]
     measure = MEASURES[name]
     how = data.draw(st.sampled_from(["square", "other", "test"]), label="how")
-    # held-out samples are plain: this tests the engine; ShapeAlignment's own handling of held-out data at
-    # extreme scales is tested in tests/measures/test_shape.py
-    plain = [build(Spec(shape=spec.shape, seed=10 + k)) for k, spec in enumerate(specs)]
-    kwargs = {"other": reps[1:]} if how == "other" else {"test": plain} if how == "test" and hasattr(measure, "fit") else {}
+    # held-out samples as hostile as the training ones (their own content, scale, dtype and non-finite values)
+    held_out = [
+        build(
+            Spec(
+                shape=(data.draw(st.integers(1, 12), label="n_test"), spec.shape[1]),
+                content=data.draw(st.sampled_from(CONTENTS)),
+                log10_scale=data.draw(st.sampled_from(SCALES)),
+                dtype=data.draw(st.sampled_from(DTYPES)),
+                nonfinite=data.draw(st.sampled_from(NONFINITE)),
+                seed=10 + k,
+            )
+        )
+        for k, spec in enumerate(specs)
+    ]
+    kwargs = {"other": reps[1:]} if how == "other" else {"test": held_out} if how == "test" and hasattr(measure, "fit") else {}
     out = guard.call(functools.partial(rg_pairwise, measure=name, block_size=2, **kwargs), reps)
     check_outcome(out, (-np.inf, np.inf) if "test" in kwargs else measure.info.bounds, ("reps", "other", "test"))
     if not isinstance(out, Raised) and not kwargs:  # the block path agrees with the direct call
