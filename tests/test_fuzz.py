@@ -69,12 +69,15 @@ SHAPES = {"matrix": (matrix_shapes, matrix_valid_shapes), "jacobian": (jacobian_
 #: Both are repeatable (the ``repeatable`` profile of tests/conftest.py); ``--hypothesis-profile=thorough``
 #: makes the deep pass explore 10,000 fresh examples: ``pytest -m slow tests/test_fuzz.py --hypothesis-profile=thorough``.
 DEPTHS = [pytest.param(30, id="quick"), pytest.param(200, id="deep", marks=pytest.mark.slow)]
+#: The deep passes' depths: ``thorough`` raises these to its own count (quick passes stay quick).
+_DEEP = {200, 60}
 _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 
 
 def fuzz(depth):
-    """``given(data=...)`` under ``depth`` examples (at least the profile's count for the deep pass)."""
-    n = depth if depth < 200 else max(depth, settings.default.max_examples)
+    """``given(data=...)`` under ``depth`` examples (at least the profile's count for a deep pass)."""
+    profile = settings.default.max_examples
+    n = max(depth, profile) if depth in _DEEP and profile >= 1000 else depth  # only a thorough profile raises it
     return lambda test: settings(max_examples=n, deadline=None, suppress_health_check=_HEALTH)(
         given(data=st.data())(test)
     )
@@ -328,7 +331,7 @@ def _metric_mds_case(data, guard):
 
 # ---- pictures: hostile matrices draw or raise a clear error --------------------------------------
 
-#: Rendering is slow next to arithmetic: fewer examples in both passes.
+#: Rendering is slow next to arithmetic: fewer examples in both passes (60 is a deep depth, see ``_DEEP``).
 PLOT_DEPTHS = [pytest.param(8, id="quick"), pytest.param(60, id="deep", marks=pytest.mark.slow)]
 
 
