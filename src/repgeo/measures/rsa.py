@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import NUMPY, namespace, same_backend, to_host
+from .._backend import NUMPY, namespace, same_backend
 from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._linalg import centre_columns, to_unit_scale
-from .._validation import check_choice, check_matrix, non_constant_columns
+from .._validation import as_float_array, check_choice, check_matrix, non_constant_columns
 
 __all__ = ["RSA", "rdm", "RDM_METRICS", "RDM_COMPARISONS"]
 
@@ -55,7 +55,7 @@ def rdm(X: Any, metric: str = "euclidean", *, condensed: bool = False, name: str
            [1.        , 4.24264069, 0.        ]])
     """
     check_choice(metric, "metric", RDM_METRICS)
-    vec = _rdm_vector(check_matrix(X, name), metric, name)
+    vec = _condensed_rdm(check_matrix(X, name), metric, name)
     if condensed:
         return vec
     from scipy.spatial.distance import squareform  # imported on use: scipy.spatial is slow to import
@@ -63,7 +63,7 @@ def rdm(X: Any, metric: str = "euclidean", *, condensed: bool = False, name: str
     return squareform(vec)
 
 
-def _rdm_vector(X: Any, metric: str, name: str, xp: Any = NUMPY) -> Any:
+def _condensed_rdm(X: Any, metric: str, name: str, xp: Any = NUMPY) -> Any:
     """The upper triangle of the RDM of a validated ``X``, in ``xp``'s backend (rows in pdist order)."""
     n = X.shape[0]
     if metric == "correlation" and X.shape[1] < 3:
@@ -193,16 +193,42 @@ class RSA(Measure):
     def prepare(self, X: Any, name: str = "X") -> _Prepared:
         # a tensor is checked and centred on the host; its RDM is computed on its device, ranked and
         # tie-merged on the host (torch has no average-rank transform), and kept on the device
-        xp = namespace(X)
+        return self.prepare_rdm(self._rdm_vector(X, name, namespace(X)), name)
+
+    def rdm_vector(self, X: Any, name: str = "X") -> np.ndarray:
+        """The condensed RDM of ``X`` that :meth:`prepare` compares, at a scale where it is exact.
+
+        The data are brought near unit scale by a power of two first (centred
+        per column where the RDM ignores offsets), so squared distances stay
+        inside float64's range; every comparison ignores the RDM's scale.
+        A NumPy array, also for tensor input.
+        """
+        return self._rdm_vector(X, name, NUMPY)
+
+    def _rdm_vector(self, X: Any, name: str, xp: Any) -> Any:
+        """:meth:`rdm_vector` computed in ``xp``'s backend (a tensor on its device for a torch ``xp``)."""
         X = check_matrix(X, name)
-        # every comparison ignores the RDM's scale: bring the data near unit scale, so squared
-        # distances stay inside float64's range, by a power of two (exact: ties stay ties)
         if "translation" in self.info.invariances:  # as for every measure that ignores offsets
             non_constant_columns(X, name)
             unit, _, _ = centre_columns(X)  # per-column scaling: a huge constant column costs no digits
         else:
             unit, _ = to_unit_scale(X)
-        vec = to_host(_rdm_vector(xp.asarray(unit), self.rdm, name, xp))
+        return _condensed_rdm(xp.asarray(unit), self.rdm, name, xp)
+
+    def prepare_rdm(self, vector: Any, name: str = "rdm") -> _Prepared:
+        """The prepared form of a condensed RDM (``scipy.spatial.distance`` order, or any subset of pairs).
+
+        Use it for dissimilarities computed elsewhere (a brain RDM, a
+        cross-validated distance), or for the pairs that remain when some are
+        excluded: :func:`repgeo.stats.bootstrap_ci` drops the pairs of a
+        stimulus with its own copy this way.  A tensor is ranked on the host
+        and its prepared vector returns to its device (Kendall's tau stays on
+        the host, where SciPy computes it).
+        """
+        xp = namespace(vector)
+        vec = as_float_array(vector, name, ndim=1)
+        if vec.size < 2:
+            raise ValueError(f"{name} must hold at least 2 dissimilarities to correlate; got {vec.size}")
         if np.ptp(vec) <= 1e-12 * max(float(np.abs(vec).max()), 1e-300):
             raise ValueError(f"the {self.rdm} RDM of {name} is constant; its correlation with another RDM is undefined")
         if self.comparison in ("spearman", "kendall_tau_a"):
