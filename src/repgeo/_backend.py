@@ -192,6 +192,11 @@ class NumpyNamespace(_Shared):
     def permute_dims(self, x: np.ndarray, axes: tuple) -> np.ndarray:
         return np.transpose(x, axes)
 
+    def block_sums(self, M: np.ndarray, row_widths: np.ndarray, col_widths: np.ndarray) -> np.ndarray:
+        """Sums of the blocks of ``M`` cut by consecutive row and column widths, as a NumPy array."""
+        rows = np.add.reduceat(M, np.cumsum(row_widths) - row_widths, axis=0)
+        return np.add.reduceat(rows, np.cumsum(col_widths) - col_widths, axis=1)
+
     def median(self, v: np.ndarray) -> float:
         """The median of a vector (the mean of the two middle values for an even count)."""
         return float(np.median(v))
@@ -297,6 +302,12 @@ class TorchNamespace(_Shared):
 
     def permute_dims(self, x: Any, axes: tuple) -> Any:
         return self.torch.permute(x, axes)
+
+    def block_sums(self, M: Any, row_widths: np.ndarray, col_widths: np.ndarray) -> np.ndarray:
+        """As :meth:`NumpyNamespace.block_sums`, summed on the device (``index_add``); the sums come to the host."""
+        ids = [self.index(np.repeat(np.arange(len(w)), w)) for w in (row_widths, col_widths)]
+        rows = self.zeros((len(row_widths), M.shape[1])).index_add_(0, ids[0], M)
+        return self.to_numpy(self.zeros((len(row_widths), len(col_widths))).index_add_(1, ids[1], rows))
 
     def median(self, v: Any) -> float:
         """NumPy's median (torch's own returns the lower middle value for an even count)."""

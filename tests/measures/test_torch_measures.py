@@ -180,7 +180,7 @@ def test_tensors_that_need_grad_are_accepted():
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("name", ["procrustes", "cca", "shape", "procrustes_euclidean", "permutation", "rsa", "kernel_cka", "linear_cka"])
+@pytest.mark.parametrize("name", ["procrustes", "cca", "shape", "procrustes_euclidean", "permutation", "rsa", "kernel_cka", "linear_cka", "linear_cka_unbiased"])
 def test_pairwise_on_tensors_equals_pairwise_on_arrays(name, device):
     """The all-pairs engine's block paths take tensors (unequal widths included)."""
     rng = np.random.default_rng(5)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import is_tensor, moved, namespace, same_backend
+from .._backend import moved, namespace, same_backend, to_host
 from .._batched import cross_products
 from .._linalg import angular_from_cosine, centre_columns
 from .._measure import Measure, MeasureInfo
@@ -132,18 +132,17 @@ class LinearCKA(Measure):
 
         All ``X_i^T Y_j`` of a chunk come from one GEMM over the stacked
         features; their squared Frobenius norms are summed block by block.
-        Equal to :meth:`compare` up to rounding.  Tensors (the torch backend) go pair by pair.
+        Equal to :meth:`compare` up to rounding.  Prepared tensors are
+        multiplied and summed on their device; the ``(len(lefts), len(rights))``
+        sums come to the host.
         """
-        if any(is_tensor(p.feats) for p in (*lefts, *rights)):
-            return np.array([[self.compare(a, b) for b in rights] for a in lefts]).reshape(len(lefts), len(rights))
         out = np.empty((len(lefts), len(rights)))
         for rows, cross, lw, rw in cross_products([a.feats for a in lefts], [b.feats for b in rights]):
             cross *= cross
-            sums = np.add.reduceat(np.add.reduceat(cross, np.cumsum(lw) - lw, axis=0), np.cumsum(rw) - rw, axis=1)
-            out[rows] = sums
+            out[rows] = namespace(cross).block_sums(cross, lw, rw)
         if self.hsic == "unbiased":
-            row_a = np.stack([a.row_sq for a in lefts])
-            row_b = np.stack([b.row_sq for b in rights])
+            row_a = np.stack([to_host(a.row_sq) for a in lefts])
+            row_b = np.stack([to_host(b.row_sq) for b in rights])
             diag = row_a @ row_b.T
             out = hsic_unbiased(out - diag, -row_a.sum(1)[:, None], -row_b.sum(1)[None, :], diag, row_a.shape[1])
         norms = np.outer([a.norm for a in lefts], [b.norm for b in rights])

@@ -254,7 +254,7 @@ class ShapeMetric(Measure):
         """Distances for every pair ``(lefts[i], rights[j])`` as a ``(len(lefts), len(rights))`` array.
 
         The cross-products of a chunk of rows come from one GEMM over the
-        stacked coordinates (:func:`repgeo._linalg.cross_products`), and their
+        stacked coordinates (:func:`repgeo._batched.cross_products`), and their
         singular values from one batched LAPACK call; each value equals
         :meth:`compare` up to rounding (the GEMM blocks the sums differently).
         Prepared tensors run both on their device (torch's GEMM and batched SVD).
