@@ -192,6 +192,16 @@ class NumpyNamespace(_Shared):
     def permute_dims(self, x: np.ndarray, axes: tuple) -> np.ndarray:
         return np.transpose(x, axes)
 
+    def rfft2(self, x: np.ndarray, axes: tuple) -> np.ndarray:
+        return np.fft.rfft2(x, axes=axes)
+
+    def irfft2(self, x: np.ndarray, s: tuple, axes: tuple) -> np.ndarray:
+        return np.fft.irfft2(x, s=s, axes=axes)
+
+    def contiguous(self, x: np.ndarray) -> np.ndarray:
+        """``x`` in C order, any dtype (complex spectra included)."""
+        return np.ascontiguousarray(x)
+
     def block_sums(self, M: np.ndarray, row_widths: np.ndarray, col_widths: np.ndarray) -> np.ndarray:
         """Sums of the blocks of ``M`` cut by consecutive row and column widths, as a NumPy array."""
         rows = np.add.reduceat(M, np.cumsum(row_widths) - row_widths, axis=0)
@@ -302,6 +312,15 @@ class TorchNamespace(_Shared):
 
     def permute_dims(self, x: Any, axes: tuple) -> Any:
         return self.torch.permute(x, axes)
+
+    def rfft2(self, x: Any, axes: tuple) -> Any:
+        return self.torch.fft.rfft2(x, dim=axes)
+
+    def irfft2(self, x: Any, s: tuple, axes: tuple) -> Any:
+        return self.torch.fft.irfft2(x, s=s, dim=axes)
+
+    def contiguous(self, x: Any) -> Any:
+        return x.contiguous()
 
     def block_sums(self, M: Any, row_widths: np.ndarray, col_widths: np.ndarray) -> np.ndarray:
         """As :meth:`NumpyNamespace.block_sums`, summed on the device (``index_add``); the sums come to the host."""

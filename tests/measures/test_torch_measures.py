@@ -48,12 +48,12 @@ def draw(seed, n, p, q, scale):
 
 
 def test_the_ported_measures_declare_torch():
-    """Every family the backend issue names declares torch; conv does not (its FFT path runs in NumPy)."""
+    """Every family the backend issue names declares torch (the convolutional shape metric too)."""
     want = {"shape", "procrustes", "procrustes_euclidean", "cca", "permutation", "permutation_euclidean",
             "linear_cka", "linear_cka_unbiased",
             "angular_cka", "kernel_cka", "kernel_cka_unbiased", "rsa", "rsa_euclidean", "rsa_kendall"}
     assert want <= set(MATRIX_MEASURES), sorted(want - set(MATRIX_MEASURES))
-    assert "torch" not in rg.get_measure("conv_shape").info.backends
+    assert {"conv_shape", "conv_shape_euclidean"} <= {n for n, m in registered().items() if "torch" in m.info.backends}
 
 
 @settings(max_examples=40, deadline=None)
@@ -233,3 +233,36 @@ def test_the_gpu_forms_of_distances_and_median_equal_numpy(device):
     for m in (1, 2, 7, 10):
         v = rng.standard_normal(m)
         assert xp.median_by_selection(xp.asarray(v)) == np.median(v)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("measure", [rg.ConvShapeMetric(), rg.ConvShapeMetric(score="euclidean"),
+                                     rg.ConvShapeMetric(alpha=0.5), rg.ConvShapeMetric(alpha=0.0, zero_pad=True)], ids=repr)
+def test_conv_shape_metric_agrees_with_numpy(measure, device):
+    """Shifted, rotated layers (the near-identical branch at the best shift) and unrelated ones; unequal
+    channel counts; the spectra stay on the device; pairwise and fit take tensors."""
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((8, 5, 6, 4))
+    Q = np.linalg.qr(rng.standard_normal((4, 4)))[0]
+    related = np.roll(X, (1, -2), axis=(1, 2)) @ Q
+    noisy = np.roll(X, (2, 1), axis=(1, 2)) @ rng.standard_normal((4, 3)) + 0.3 * rng.standard_normal((8, 5, 6, 3))
+    on = lambda A: torch.from_numpy(A).to(device)  # noqa: E731
+    for Y in (related, noisy):
+        assert close(measure(on(X), on(Y)), measure(X, Y))
+    prepared = measure.prepare(on(X).float())
+    assert prepared.spectrum.device.type == device and prepared.spectrum.dtype == torch.complex128
+    reps = [X, related, noisy]
+    np.testing.assert_allclose(rg.pairwise([on(r) for r in reps], measure), rg.pairwise(reps, measure), rtol=TOL, atol=TOL)
+    fitted, want = measure.fit(on(X), on(noisy)), measure.fit(X, noisy)
+    assert fitted.shift == want.shift and close(fitted(X, noisy), want(X, noisy), 1e-8)
+
+
+def test_conv_errors_on_tensors_read_as_on_arrays():
+    """Found by the fuzzer: unequal spatial sizes were reported as ``torch.Size([1, 1])`` for tensors."""
+    rng = np.random.default_rng(10)
+    X, Y = rng.standard_normal((4, 3, 3, 2)), rng.standard_normal((4, 3, 2, 2))
+    with pytest.raises(ValueError) as want:
+        rg.ConvShapeMetric()(X, Y)
+    with pytest.raises(ValueError) as got:
+        rg.ConvShapeMetric()(torch.from_numpy(X), torch.from_numpy(Y))
+    assert str(got.value) == str(want.value) and "(3, 3)" in str(got.value)

@@ -8,6 +8,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._backend import namespace, to_host
+from .._batched import stack_nuclear_norms
 from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._linalg import NEAR_IDENTICAL, angular_from_cosine, centre_columns, euclidean_from_cosine
@@ -32,7 +34,8 @@ _TIE = 1e-9
 class _ConvPrepared:
     flat: _FlatPrepared  # ShapeMetric's preparation of the (n*h*w, c) matrix
     grid: tuple  # (n, h, w)
-    spectrum: np.ndarray  # (h, w//2 + 1, n, r): rfft2 of the whitened coordinates over the spatial axes
+    spectrum: Any  # (h, w//2 + 1, n, r): rfft2 of the whitened coordinates over the spatial axes (for tensor
+    # input, this and flat.coords are tensors on the input's device)
 
     @property
     def coords(self) -> np.ndarray:
@@ -92,6 +95,10 @@ class ConvShapeMetric(Measure):
     same spatial size: resize or pool one of them first (a shift group of
     different sizes has no common action).
 
+    Torch tensors (CPU or CUDA) are checked and centred on the host; the QR
+    and SVD of the channels, the coordinates, their spectra and each pair's
+    FFT correlation and batched SVD run on the tensors' device in float64.
+
     References
     ----------
     Williams, Kunz, Kornblith & Linderman (2021). Generalized shape metrics on
@@ -127,13 +134,12 @@ class ConvShapeMetric(Measure):
 
     @property
     def info(self) -> MeasureInfo:  # type: ignore[override]
-        # tensors are accepted but converted to NumPy (the FFT path has no torch port): not a torch backend
-        return dataclasses.replace(self._shape.info, name="conv_shape_metric", input="conv", backends=("numpy",))
+        return dataclasses.replace(self._shape.info, name="conv_shape_metric", input="conv")
 
     def check_compatible(self, arrays: Sequence[Any], names: Sequence[str]) -> None:
         """Matched images, equal spatial sizes, and equal channel counts unless ``zero_pad``."""
         check_matched_rows(arrays, names)
-        shapes = [np.shape(a) for a in arrays]
+        shapes = [tuple(int(d) for d in np.shape(a)) for a in arrays]  # plain tuples, also for torch.Size
         first, name0 = shapes[0], names[0]
         for shape, nm in zip(shapes[1:], names[1:]):
             if len(shape) != 4 or len(first) != 4:
@@ -151,6 +157,9 @@ class ConvShapeMetric(Measure):
 
     def prepare(self, X: Any, name: str = "X") -> _ConvPrepared:
         eps = max(_input_eps(X), np.finfo(float).eps)
+        # a tensor is checked and centred on the host; the QR, the SVD, the coordinates and their spectrum
+        # are computed and kept on its device in float64, where the pairs' FFT correlations and SVDs run
+        xp = namespace(X)
         X = as_conv(X, name)
         n, h, w, c = X.shape
         flat = X.reshape(n * h * w, c)
@@ -158,25 +167,29 @@ class ConvShapeMetric(Measure):
         Xc, e, mean = centre_columns(flat)  # centred at unit scale by powers of two: no overflow, any scale
         # The singular values and right vectors of Xc are those of its R factor (Householder QR is
         # backward stable), at half the cost of the SVD of the tall matrix ShapeMetric would take.
-        _, s, Vt = np.linalg.svd(np.linalg.qr(Xc, mode="r") if Xc.shape[0] > c else Xc, full_matrices=False)
+        Xc = xp.asarray(Xc)
+        _, s, Vt = xp.svd(xp.qr_r(Xc) if Xc.shape[0] > c else Xc, full_matrices=False)
+        s, Vt = xp.to_numpy(s), xp.to_numpy(Vt)  # c numbers and a c x c matrix: the gains on the host
         keep = s > max(Xc.shape) * eps * s[0]  # ShapeMetric's rank rule
         s, V = s[keep], Vt[keep].T
         gains, norm = self._shape.whitening(s, Xc.shape, name)
         to_coords = V * (gains / norm)
-        coords = Xc @ to_coords
+        coords = Xc @ xp.asarray(to_coords)
         with np.errstate(under="ignore"):
             to_coords = np.ldexp(to_coords, -int(e))
         prepared = _FlatPrepared(coords, mean, to_coords, norm_in_data_units(norm, int(e), name, euclidean=self.score == "euclidean"))
         # (h, w//2+1, n, r): one (n x r) matrix per spatial frequency, ready for batched products
-        spectrum = np.fft.rfft2(coords.reshape(n, h, w, -1), axes=(1, 2))
-        return _ConvPrepared(prepared, (n, h, w), np.ascontiguousarray(spectrum.transpose(1, 2, 0, 3)))
+        spectrum = xp.rfft2(coords.reshape(n, h, w, -1), axes=(1, 2))
+        return _ConvPrepared(prepared, (n, h, w), xp.contiguous(xp.permute_dims(spectrum, (1, 2, 0, 3))))
 
     def shift_cosines(self, a: _ConvPrepared, b: _ConvPrepared) -> np.ndarray:
         """``max_Q <A, S_s B Q>`` for every shift, as an ``(h, w)`` array indexed by the roll applied to ``B``."""
         _, h, w = a.grid
-        cross = np.fft.irfft2(np.matmul(a.spectrum.conj().swapaxes(-1, -2), b.spectrum), s=(h, w), axes=(0, 1))
+        xp = namespace(a.spectrum, b.spectrum)  # an array's spectrum joins a tensor's device (complex kept)
+        A, B = xp.asarray(a.spectrum), xp.asarray(b.spectrum)
+        cross = xp.irfft2(A.conj().swapaxes(-1, -2) @ B, s=(h, w), axes=(0, 1))
         # cross[s] = sum_p A[p]^T B[p + s], i.e. the cross-product with B rolled by -s
-        nuc = np.linalg.svd(cross.reshape(h * w, *cross.shape[2:]), compute_uv=False).sum(axis=-1)
+        nuc = stack_nuclear_norms(cross.reshape(h * w, *cross.shape[2:]), xp)
         return np.roll(nuc.reshape(h, w)[::-1, ::-1], (1, 1), axis=(0, 1))
 
     def _best(self, a: _ConvPrepared, b: _ConvPrepared) -> tuple[float, tuple[int, int]]:
@@ -192,7 +205,7 @@ class ConvShapeMetric(Measure):
         # near-identical: ShapeMetric recomputes from the aligned residual; settle near-ties exactly too
         out = (np.inf, (0, 0))
         for i, j in np.argwhere(cos >= best - _TIE):
-            rolled = np.roll(b.coords, (int(i), int(j)), axis=(1, 2)).reshape(-1, b.coords.shape[-1])
+            rolled = np.roll(to_host(b.coords), (int(i), int(j)), axis=(1, 2)).reshape(-1, b.coords.shape[-1])
             value = self._shape.compare(a.flat, dataclasses.replace(b.flat, coords=rolled))
             if value < out[0]:
                 out = (value, _centred_shift(int(i), int(j), a.grid[1:]))
