@@ -157,6 +157,15 @@ class NumpyNamespace(_Shared):
     def svdvals_ascending(self, A: np.ndarray) -> np.ndarray:
         return np.linalg.svd(A, compute_uv=False)[..., ::-1]
 
+    def gram(self, M: np.ndarray) -> np.ndarray:
+        """``M^T M`` of a stack.
+
+        From a copy of ``M``: NumPy sends ``M.T @ M`` on one buffer to ``syrk``
+        and then mirrors the triangle element by element, which is 2-4x slower
+        for small matrices than a general product.
+        """
+        return M.copy().swapaxes(-1, -2) @ M
+
 
 class TorchNamespace(_Shared):
     """torch on one device, float64, under the namespace's names (torch imported on creation)."""
@@ -249,6 +258,9 @@ class TorchNamespace(_Shared):
 
     def svdvals_ascending(self, A: Any) -> Any:
         return self.torch.linalg.svdvals(A).flip(-1)
+
+    def gram(self, M: Any) -> Any:
+        return M.mT @ M
 
 
 NUMPY = NumpyNamespace()

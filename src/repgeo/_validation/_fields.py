@@ -15,6 +15,56 @@ def as_jacobians(J: Any, name: str, *, xp: Any = None) -> Any:
     return as_float_array(J, name, layout="jacobian", xp=xp)
 
 
+def metric_stack(G: Any, name: str, *, single: bool = True, xp: Any = None) -> Any:
+    """``G`` as a float64 stack ``(n_points, m, m)`` of square matrices, not yet scanned.
+
+    The conversion and shape checks of :func:`as_metrics` alone: entries may
+    still be non-finite or asymmetric.  Callers that work through the stack
+    in blocks screen each block with :func:`metric_scan` and call
+    :func:`as_metrics` (which raises the full message) only when a block is
+    not clean, so the data is read once.
+    """
+    xp = NUMPY if xp is None else xp
+    G = as_float_array(G, name, ndim=(2, 3) if single else 3, allow_nonfinite=True, xp=xp)
+    if G.ndim == 2:
+        G = G[None]
+    m = G.shape[1]
+    if G.shape[-1] != m:
+        raise ValueError(
+            f"{name} must hold square (m, m) metric tensors; got trailing shape {tuple(G.shape[-2:])}"
+        )
+    return G
+
+
+#: The range of largest entries in which :func:`metric_scan` can certify a block (no overflow of
+#: ``G - G^T``, and its threshold far above the subnormals).
+_SCAN_RANGE = (2.0**-900, 2.0**1020)
+
+
+def metric_scan(g: Any, xp: Any = None) -> tuple[Any, Any]:
+    """One quick pass over a block of square matrices: ``(amax, clean)`` per point.
+
+    ``amax`` is the largest absolute entry (NaN and inf propagate), exactly as
+    :func:`as_metrics` computes it.  ``clean`` marks points that
+    :func:`as_metrics` certainly accepts: finite, ``amax`` in
+    ``[2^-900, 2^1020]`` and ``max |G - G^T| <= 0.5e-8 amax``, half the
+    tolerance of :func:`as_metrics` (whose halves-first difference can exceed
+    half of this one's only by rounding, far below that margin).  A point that
+    is not clean may still be valid; callers then run :func:`as_metrics`.
+    """
+    xp = NUMPY if xp is None else xp
+    n, m = g.shape[:2]
+    flat = g.reshape(n, m * m)
+    amax = xp.maximum(xp.amax(flat, axis=1), -xp.amin(flat, axis=1))
+    clean = (amax >= _SCAN_RANGE[0]) & (amax <= _SCAN_RANGE[1])  # False for NaN and inf
+    if m > 1:
+        with xp.errstate(invalid="ignore", over="ignore"):
+            # antisymmetric, so its largest entry is its largest absolute entry
+            asym = xp.amax((g - g.swapaxes(-1, -2)).reshape(n, m * m), axis=1)
+        clean = clean & (asym <= 0.5e-8 * amax)
+    return amax, clean
+
+
 def as_metrics(
     G: Any, name: str, *, single: bool = True, with_scale: bool = False, symmetrise: bool = True, xp: Any = None
 ) -> Any:
@@ -31,21 +81,15 @@ def as_metrics(
     torch ``xp`` keeps the stack in torch on its device (see :func:`as_float_array`).
     """
     xp = NUMPY if xp is None else xp
-    G = as_float_array(G, name, ndim=(2, 3) if single else 3, allow_nonfinite=True, xp=xp)
-    if G.ndim == 2:
-        G = G[None]
+    G = metric_stack(G, name, single=single, xp=xp)
     n, m = G.shape[:2]
-    if G.shape[-1] != m:
-        raise ValueError(
-            f"{name} must hold square (m, m) metric tensors; got trailing shape {tuple(G.shape[-2:])}"
-        )
     upper, lower = np.triu_indices(m, 1)
     upper, lower = xp.index(upper * m + lower), xp.index(lower * m + upper)  # flat indices of the two triangles
     amax, asym = xp.empty((n,)), xp.zeros((n,))
     for sl in xp.blocks(n, m):  # NaN/inf entries are reported below, with their counts, not warned about here
-        g = G[sl].reshape(-1, m * m)
-        amax[sl] = xp.maximum(xp.amax(g, axis=1), -xp.amin(g, axis=1))  # NaN and inf propagate
-        if m > 1:
+        amax[sl], clean = metric_scan(G[sl], xp)  # NaN and inf propagate
+        if m > 1 and not bool(clean.all()):  # the exact check, where the quick one cannot certify
+            g = G[sl].reshape(-1, m * m)
             # halves first: no overflow near the float maximum
             with xp.errstate(invalid="ignore"):
                 asym[sl] = xp.amax(xp.abs(0.5 * g[:, upper] - 0.5 * g[:, lower]), axis=1)  # |G - G^T| / 2

@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._backend import namespace
-from .._validation import as_metrics, check_choice, check_psd
+from .._validation import as_metrics, check_choice, check_psd, metric_scan, metric_stack
 from . import _kernels as K
 
 __all__ = [
@@ -39,21 +39,46 @@ __all__ = [
 SPD_DISTANCES = ("spectral_ratio", "airm", "log_euclidean", "bures", "thompson")
 
 
-def _pair(G1: Any, G2: Any) -> tuple[tuple, tuple, bool]:
-    """Validated stacks, each with its per-point largest entry: ``((G1, amax1), (G2, amax2), single)``.
+def _pair(G1: Any, G2: Any, scan: bool = True) -> tuple[Any, Any, bool]:
+    """Validated stacks: ``((G1, amax1), (G2, amax2), single)``, each with its per-point largest entry.
 
-    Both become tensors on one device if either is a tensor.
+    Both become tensors on one device if either is a tensor.  With
+    ``scan=False`` only the conversion and shape checks run here and the
+    stacks come back as ``(G1, G2, single)``: :func:`_pencil` screens them block
+    by block in its one pass, and raises the same errors in the same order.
     """
     single = np.ndim(G1) == 2 and np.ndim(G2) == 2
     xp = namespace(G1, G2)
-    # the kernels read the lower triangles only (Cholesky, eigvalsh, eigh): no symmetrised copy
-    A = as_metrics(G1, "G1", with_scale=True, symmetrise=False, xp=xp)
-    B = as_metrics(G2, "G2", with_scale=True, symmetrise=False, xp=xp)
-    if A[0].shape != B[0].shape:
-        raise ValueError(
-            f"G1 has shape {tuple(A[0].shape)} but G2 has {tuple(B[0].shape)}; metric tensors must be paired point by point"
-        )
+    if scan:
+        # the kernels read the lower triangles only (Cholesky, eigvalsh, eigh): no symmetrised copy
+        A = as_metrics(G1, "G1", with_scale=True, symmetrise=False, xp=xp)
+        B = as_metrics(G2, "G2", with_scale=True, symmetrise=False, xp=xp)
+        _same_shape(A[0], B[0])
+        return A, B, single
+    A = metric_stack(G1, "G1", xp=xp)
+    try:
+        B = metric_stack(G2, "G2", xp=xp)
+    except (TypeError, ValueError):
+        as_metrics(A, "G1", xp=xp)  # G1's own errors come first, as in a full pass
+        raise
+    if A.shape != B.shape:
+        _validate(A, B)
+        _same_shape(A, B)
     return A, B, single
+
+
+def _same_shape(A: Any, B: Any) -> None:
+    if A.shape != B.shape:
+        raise ValueError(
+            f"G1 has shape {tuple(A.shape)} but G2 has {tuple(B.shape)}; metric tensors must be paired point by point"
+        )
+
+
+def _validate(G1: Any, G2: Any) -> None:
+    """The full checks of both stacks, G1 first (raises the first error a full pass would)."""
+    xp = namespace(G1, G2)
+    as_metrics(G1, "G1", symmetrise=False, xp=xp)
+    as_metrics(G2, "G2", symmetrise=False, xp=xp)
 
 
 def _out(values: Any, single: bool) -> Any:
@@ -96,30 +121,45 @@ def _cholesky_ok(g: np.ndarray) -> bool:
         return False
 
 
-def _pencil(A: tuple, B: tuple, kind: str, logdet: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def _pencil(G1: Any, G2: Any, kind: str, logdet: bool = False) -> tuple[Any, Any, Any]:
     """Singular values of ``R1 R2^{-1}`` (accurate for ``kind``), ``log(s1 / s2)`` and ``log det(R1 / R2)``.
 
-    The last is computed only with ``logdet`` (None otherwise).
+    ``G1`` and ``G2`` come from ``_pair(..., scan=False)``.  The last result is
+    computed only with ``logdet`` (None otherwise).
 
-    Works through the stack in blocks of about a megabyte (:func:`K.blocks`), so every
-    intermediate stays in cache; errors name the point in the whole stack.
+    One pass through the stacks in cache-sized blocks (:func:`K.blocks`): each
+    block is screened (:func:`metric_scan`), normalised, factored and solved
+    while it is in cache.  A block the quick screen cannot certify, and every
+    error, first runs the full checks of both stacks (:func:`as_metrics`), so
+    the errors and their order are those of a separate validation pass; errors
+    name the point in the whole stack.
     """
-    (G1, a1), (G2, a2) = A, B
     xp = namespace(G1)
     n, m = G1.shape[:2]
     sv, dlog, dlogdet = xp.empty((n, m)), xp.empty((n,)), xp.empty((n,)) if logdet else None
+    validated = False
     for sl in xp.blocks(n, m):
-        (ls1, R1), (ls2, R2) = _factor(G1[sl], a1[sl], "G1", sl.start), _factor(G2[sl], a2[sl], "G2", sl.start)
-        R2_inv = K.tri_inv(R2)
-        sv[sl] = K.pencil_sv(R1, R2_inv, kind)
-        ok = K.resolvable_pencil(sv[sl], R2_inv)
-        if not ok.all():
-            i = int(np.flatnonzero(~xp.to_numpy(ok))[0])
-            lo, hi = float(sv[sl.start + i, 0]) ** 2, float(sv[sl.start + i, -1]) ** 2
-            raise ValueError(
-                f"G1 and G2 are too ill-conditioned at point {sl.start + i} (generalised eigenvalues "
-                f"{lo:.3g} to {hi:.3g} after scaling) to resolve in float64; regularise them"
-            )
+        g1, g2 = G1[sl], G2[sl]
+        (a1, clean1), (a2, clean2) = metric_scan(g1, xp), metric_scan(g2, xp)
+        if not validated and not bool((clean1 & clean2).all()):
+            _validate(G1, G2)  # raises, unless the quick screen was only unsure
+            validated = True
+        try:
+            (ls1, R1), (ls2, R2) = _factor(g1, a1, "G1", sl.start), _factor(g2, a2, "G2", sl.start)
+            R2_inv = K.tri_inv(R2)
+            sv[sl] = K.pencil_sv(R1, R2_inv, kind)
+            ok = K.resolvable_pencil(sv[sl], R2_inv)
+            if not ok.all():
+                i = int(np.flatnonzero(~xp.to_numpy(ok))[0])
+                lo, hi = float(sv[sl.start + i, 0]) ** 2, float(sv[sl.start + i, -1]) ** 2
+                raise ValueError(
+                    f"G1 and G2 are too ill-conditioned at point {sl.start + i} (generalised eigenvalues "
+                    f"{lo:.3g} to {hi:.3g} after scaling) to resolve in float64; regularise them"
+                )
+        except ValueError:
+            if not validated:
+                _validate(G1, G2)  # an invalid input anywhere is reported first, as by a separate pass
+            raise
         dlog[sl] = ls1 - ls2
         if logdet:
             dlogdet[sl] = K.log_det_triangular(R1) - K.log_det_triangular(R2)
@@ -162,7 +202,7 @@ def generalized_eigvalsh(G1: Any, G2: Any) -> np.ndarray:
     >>> generalized_eigvalsh(np.diag([4.0, 1.0]), np.eye(2))
     array([1., 4.])
     """
-    A, B, single = _pair(G1, G2)
+    A, B, single = _pair(G1, G2, scan=False)
     sv, dlog, _ = _pencil(A, B, "eigenvalues")
     xp = namespace(sv)
     with xp.errstate(over="ignore"):
@@ -172,7 +212,7 @@ def generalized_eigvalsh(G1: Any, G2: Any) -> np.ndarray:
 
 def _eigen_distance(kind: str) -> Callable[[Any, Any], Any]:
     def distance(G1: Any, G2: Any) -> Any:
-        A, B, single = _pair(G1, G2)
+        A, B, single = _pair(G1, G2, scan=False)
         sv, dlog, _ = _pencil(A, B, kind)
         return _out(K.from_pencil(sv, dlog, kind), single)
 
