@@ -41,28 +41,34 @@ def metric_stack(G: Any, name: str, *, single: bool = True, xp: Any = None) -> A
 _SCAN_RANGE = (2.0**-900, 2.0**1020)
 
 
-def metric_scan(g: Any, xp: Any = None) -> tuple[Any, Any]:
-    """One quick pass over a block of square matrices: ``(amax, clean)`` per point.
+def metric_scan(g: Any, xp: Any = None, *, diagonal: bool = False) -> tuple[Any, Any]:
+    """One quick pass over a block of square matrices: ``(scale, clean)`` per point.
 
-    ``amax`` is the largest absolute entry (NaN and inf propagate), exactly as
-    :func:`as_metrics` computes it.  ``clean`` marks points that
-    :func:`as_metrics` certainly accepts: finite, ``amax`` in
-    ``[2^-900, 2^1020]`` and ``max |G - G^T| <= 0.5e-8 amax``, half the
-    tolerance of :func:`as_metrics` (whose halves-first difference can exceed
-    half of this one's only by rounding, far below that margin).  A point that
-    is not clean may still be valid; callers then run :func:`as_metrics`.
+    ``scale`` is the largest absolute entry (NaN and inf propagate), exactly as
+    :func:`as_metrics` computes it, or with ``diagonal`` the largest absolute
+    diagonal entry (cheaper, and the same number for positive semi-definite
+    matrices, whose off-diagonal entries obey ``|G_ij| <= sqrt(G_ii G_jj)``).
+    ``clean`` marks points that :func:`as_metrics` certainly accepts:
+    ``max (G - G^T) <= 0.5e-8 scale`` with ``scale`` in ``[2^-900, 2^1020]``.
+    That is half the tolerance of :func:`as_metrics`, whose halves-first
+    difference exceeds half of this one only by rounding (far inside the
+    margin at these scales), and ``scale`` is at most its largest entry.  A
+    NaN or inf entry anywhere makes ``G - G^T`` NaN or inf (``inf - inf`` on
+    the diagonal), so such points are never clean.  A point that is not clean
+    may still be valid; callers then run :func:`as_metrics`.
     """
     xp = NUMPY if xp is None else xp
     n, m = g.shape[:2]
     flat = g.reshape(n, m * m)
-    amax = xp.maximum(xp.amax(flat, axis=1), -xp.amin(flat, axis=1))
-    clean = (amax >= _SCAN_RANGE[0]) & (amax <= _SCAN_RANGE[1])  # False for NaN and inf
-    if m > 1:
-        with xp.errstate(invalid="ignore", over="ignore"):
-            # antisymmetric, so its largest entry is its largest absolute entry
-            asym = xp.amax((g - g.swapaxes(-1, -2)).reshape(n, m * m), axis=1)
-        clean = clean & (asym <= 0.5e-8 * amax)
-    return amax, clean
+    if diagonal:
+        scale = xp.amax(xp.abs(xp.diagonal(g)), axis=-1)
+    else:
+        scale = xp.maximum(xp.amax(flat, axis=1), -xp.amin(flat, axis=1))
+    with xp.errstate(invalid="ignore", over="ignore"):
+        # antisymmetric, so its largest entry is its largest absolute entry (NaN propagates)
+        asym = xp.amax((g - g.swapaxes(-1, -2)).reshape(n, m * m), axis=1)
+    clean = (scale >= _SCAN_RANGE[0]) & (scale <= _SCAN_RANGE[1]) & (asym <= 0.5e-8 * scale)
+    return scale, clean
 
 
 def as_metrics(

@@ -16,6 +16,7 @@ detached.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -97,7 +98,10 @@ def _factor(G: np.ndarray, amax: np.ndarray, name: str, offset: int = 0) -> tupl
     Gn, log_s = K.normalise(G, jacobian=False, amax=amax)
     try:
         R = K.chol_factor(Gn)
-        failed = ~xp.isfinite(R).all(axis=(-2, -1)) | ~(xp.abs(xp.diagonal(R)) > 0).all(axis=-1)
+        # every off-diagonal entry of R enters a later pivot, so a NaN or inf anywhere in R
+        # (and any failed pivot) leaves a diagonal entry that is not positive and finite
+        d = xp.diagonal(R)
+        failed = ~((d > 0) & (d < math.inf)).all(axis=-1)
     except np.linalg.LinAlgError:  # numpy raises for the whole stack: find the failing points one by one
         failed = np.array([not _cholesky_ok(g) for g in Gn])
     if failed.any():
@@ -140,7 +144,7 @@ def _pencil(G1: Any, G2: Any, kind: str, logdet: bool = False) -> tuple[Any, Any
     validated = False
     for sl in xp.blocks(n, m):
         g1, g2 = G1[sl], G2[sl]
-        (a1, clean1), (a2, clean2) = metric_scan(g1, xp), metric_scan(g2, xp)
+        (a1, clean1), (a2, clean2) = metric_scan(g1, xp, diagonal=True), metric_scan(g2, xp, diagonal=True)
         if not validated and not bool((clean1 & clean2).all()):
             _validate(G1, G2)  # raises, unless the quick screen was only unsure
             validated = True
