@@ -36,39 +36,40 @@ def metric_stack(G: Any, name: str, *, single: bool = True, xp: Any = None) -> A
     return G
 
 
-#: The range of largest entries in which :func:`metric_scan` can certify a block (no overflow of
-#: ``G - G^T``, and its threshold far above the subnormals).
+#: Scales at which :func:`metric_scan` can certify a matrix: ``G - G^T`` cannot overflow, and its
+#: threshold lies far above the subnormals.
 _SCAN_RANGE = (2.0**-900, 2.0**1020)
 
 
-def metric_scan(g: Any, xp: Any = None, *, diagonal: bool = False) -> tuple[Any, Any]:
+def metric_scan(g: Any, xp: Any = None, scale: Any = None) -> tuple[Any, Any]:
     """One quick pass over a block of square matrices: ``(scale, clean)`` per point.
 
-    ``scale`` is the largest absolute entry (NaN and inf propagate), exactly as
-    :func:`as_metrics` computes it, or with ``diagonal`` the largest absolute
-    diagonal entry (cheaper, and the same number for positive semi-definite
-    matrices, whose off-diagonal entries obey ``|G_ij| <= sqrt(G_ii G_jj)``).
-    ``clean`` marks points that :func:`as_metrics` certainly accepts:
-    ``max (G - G^T) <= 0.5e-8 scale`` with ``scale`` in ``[2^-900, 2^1020]``.
-    That is half the tolerance of :func:`as_metrics`, whose halves-first
-    difference exceeds half of this one only by rounding (far inside the
-    margin at these scales), and ``scale`` is at most its largest entry.  A
-    NaN or inf entry anywhere makes ``G - G^T`` NaN or inf (``inf - inf`` on
-    the diagonal), so such points are never clean.  A point that is not clean
-    may still be valid; callers then run :func:`as_metrics`.
+    ``scale`` is the mean of the diagonal ``tr(G) / m`` unless given (the
+    largest absolute entry, say); either is at most the largest absolute entry
+    that :func:`as_metrics` compares against.  ``clean`` marks points that
+    :func:`as_metrics` certainly accepts: ``scale`` in ``[2^-900, 2^1020]``
+    and ``max (G - G^T) <= 0.5e-8 scale``.  That is half the tolerance of
+    :func:`as_metrics`, whose halves-first difference exceeds half of this
+    one only by rounding (far inside the margin at these scales).  A NaN or
+    inf entry anywhere makes ``G - G^T`` NaN or inf (``inf - inf`` on the
+    diagonal), so such points are never clean.  A point that is not clean may
+    still be valid; callers then run :func:`as_metrics`.
+
+    The block is first tested as a whole (its largest ``G - G^T`` against
+    its smallest scale), which exact symmetry always passes; per-point maxima
+    are taken only when that test fails.
     """
     xp = NUMPY if xp is None else xp
     n, m = g.shape[:2]
-    flat = g.reshape(n, m * m)
-    if diagonal:
-        scale = xp.amax(xp.abs(xp.diagonal(g)), axis=-1)
-    else:
-        scale = xp.maximum(xp.amax(flat, axis=1), -xp.amin(flat, axis=1))
+    if scale is None:
+        scale = xp.einsum("pii->p", g) / m
     with xp.errstate(invalid="ignore", over="ignore"):
-        # antisymmetric, so its largest entry is its largest absolute entry (NaN propagates)
-        asym = xp.amax((g - g.swapaxes(-1, -2)).reshape(n, m * m), axis=1)
-    clean = (scale >= _SCAN_RANGE[0]) & (scale <= _SCAN_RANGE[1]) & (asym <= 0.5e-8 * scale)
-    return scale, clean
+        D = g - g.swapaxes(-1, -2)  # antisymmetric: its largest entry is its largest absolute entry
+        low, high = float(xp.amin(scale, axis=0)), float(xp.amax(scale, axis=0))
+        if _SCAN_RANGE[0] <= low and high <= _SCAN_RANGE[1] and float(xp.amax(D.reshape(-1), axis=0)) <= 0.5e-8 * low:
+            return scale, xp.ones((n,)) > 0
+        asym = xp.amax(D.reshape(n, m * m), axis=1)  # NaN propagates
+    return scale, (scale >= _SCAN_RANGE[0]) & (scale <= _SCAN_RANGE[1]) & (asym <= 0.5e-8 * scale)
 
 
 def as_metrics(
@@ -93,9 +94,10 @@ def as_metrics(
     upper, lower = xp.index(upper * m + lower), xp.index(lower * m + upper)  # flat indices of the two triangles
     amax, asym = xp.empty((n,)), xp.zeros((n,))
     for sl in xp.blocks(n, m):  # NaN/inf entries are reported below, with their counts, not warned about here
-        amax[sl], clean = metric_scan(G[sl], xp)  # NaN and inf propagate
+        g = G[sl].reshape(-1, m * m)
+        amax[sl] = xp.maximum(xp.amax(g, axis=1), -xp.amin(g, axis=1))  # NaN and inf propagate
+        clean = metric_scan(G[sl], xp, scale=amax[sl])[1]
         if m > 1 and not bool(clean.all()):  # the exact check, where the quick one cannot certify
-            g = G[sl].reshape(-1, m * m)
             # halves first: no overflow near the float maximum
             with xp.errstate(invalid="ignore"):
                 asym[sl] = xp.amax(xp.abs(0.5 * g[:, upper] - 0.5 * g[:, lower]), axis=1)  # |G - G^T| / 2

@@ -71,6 +71,16 @@ def normalise(A: Array, jacobian: bool, amax: Array | None = None) -> tuple[Arra
     return out, xp.log(a) + xp.log(t)
 
 
+def scale_by(G: Array, scale: Array) -> tuple[Array, Array]:
+    """``(G / scale, log scale)`` per point, for scales known to lie well inside float64's range.
+
+    :func:`normalise` with ``scale`` the mean eigenvalue ``tr(G) / m`` already
+    computed (one pass over the stack, no overflow guard needed).
+    """
+    xp = namespace(G)
+    return G * (1.0 / scale)[:, None, None], xp.log(scale)
+
+
 def qr_factor(Jn: Array, ridge: float) -> Array:
     """``R`` with ``R^T R = Jn^T Jn + ridge I`` (thin QR; zero rows pad a short ``Jn``)."""
     xp = namespace(Jn)

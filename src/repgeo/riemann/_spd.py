@@ -89,13 +89,16 @@ def _out(values: Any, single: bool) -> Any:
     return values[0] if namespace(values).is_torch else float(values[0])
 
 
-def _factor(G: np.ndarray, amax: np.ndarray, name: str, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def _factor(
+    G: np.ndarray, amax: np.ndarray | None, name: str, offset: int = 0, normalised: tuple | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``(log s, R)`` with ``G = s R^T R``; ``ValueError`` naming the point if not positive definite.
 
-    ``offset`` is the index of ``G[0]`` in the caller's stack (errors name the caller's point).
+    ``offset`` is the index of ``G[0]`` in the caller's stack (errors name the caller's point);
+    ``normalised``, the caller's ``(G / s, log s)``, replaces :func:`K.normalise` (and ``amax``).
     """
     xp = namespace(G)
-    Gn, log_s = K.normalise(G, jacobian=False, amax=amax)
+    Gn, log_s = K.normalise(G, jacobian=False, amax=amax) if normalised is None else normalised
     try:
         R = K.chol_factor(Gn)
         # every off-diagonal entry of R enters a later pivot, so a NaN or inf anywhere in R
@@ -144,12 +147,15 @@ def _pencil(G1: Any, G2: Any, kind: str, logdet: bool = False) -> tuple[Any, Any
     validated = False
     for sl in xp.blocks(n, m):
         g1, g2 = G1[sl], G2[sl]
-        (a1, clean1), (a2, clean2) = metric_scan(g1, xp, diagonal=True), metric_scan(g2, xp, diagonal=True)
-        if not validated and not bool((clean1 & clean2).all()):
+        (s1, clean1), (s2, clean2) = metric_scan(g1, xp), metric_scan(g2, xp)
+        clean = bool((clean1 & clean2).all())
+        if not validated and not clean:
             _validate(G1, G2)  # raises, unless the quick screen was only unsure
             validated = True
+        # a clean block has a certified scale (the mean eigenvalue); others get the general normalisation
+        n1, n2 = (K.scale_by(g1, s1), K.scale_by(g2, s2)) if clean else (None, None)
         try:
-            (ls1, R1), (ls2, R2) = _factor(g1, a1, "G1", sl.start), _factor(g2, a2, "G2", sl.start)
+            (ls1, R1), (ls2, R2) = _factor(g1, None, "G1", sl.start, n1), _factor(g2, None, "G2", sl.start, n2)
             R2_inv = K.tri_inv(R2)
             sv[sl] = K.pencil_sv(R1, R2_inv, kind)
             ok = K.resolvable_pencil(sv[sl], R2_inv)
