@@ -1,10 +1,14 @@
 r"""Batched distances between symmetric positive-definite (SPD) matrices.
 
 Every function takes two stacks ``(n_points, m, m)`` (or two single ``(m, m)``
-matrices) and returns one distance per point.  The work is done on whole
-stacks by batched LAPACK routines (``cholesky``, ``eigvalsh``, ``svd``,
-``eigh``); there is no Python loop over points.  Eigen-work is in float64:
-the spectral ratio is a ratio of extreme eigenvalues.
+matrices) and returns one distance per point.  The work is done on stacks
+by batched LAPACK routines (``cholesky``, ``eigvalsh``, ``svd``, ``eigh``);
+there is no Python loop over points.  The distances of the generalised
+eigenvalues (spectral ratio, AIRM, Thompson, ``generalized_eigvalsh``,
+``airm_split``) read each input stack once, in cache-sized blocks that are
+checked, scaled and factored while in cache; their errors are those a
+separate validation pass would raise, in the same order.  Eigen-work is in
+float64: the spectral ratio is a ratio of extreme eigenvalues.
 
 Torch tensors are computed on with torch, on their device (CPU or CUDA), by
 the same algorithm (:mod:`repgeo._backend`), and the results are float64
@@ -104,7 +108,8 @@ def _factor(
         # every off-diagonal entry of R enters a later pivot, so a NaN or inf anywhere in R
         # (and any failed pivot) leaves a diagonal entry that is not positive and finite
         d = xp.diagonal(R)
-        failed = ~((d > 0) & (d < math.inf)).all(axis=-1)
+        good = (d > 0) & (d < math.inf)
+        failed = xp.zeros((0,)) > 0 if bool(good.all()) else ~good.all(axis=-1)  # per point only if needed
     except np.linalg.LinAlgError:  # numpy raises for the whole stack: find the failing points one by one
         failed = np.array([not _cholesky_ok(g) for g in Gn])
     if failed.any():
