@@ -240,13 +240,35 @@ def _multistart(A0, B0, P, Q, starts, scale, tol, max_iter):
         ops=(preconditioner(B0), preconditioner(A0)),
     )
     C0 = np.stack(list(starts) + [C.T for C in starts])
-    C, f, _, _ = solve(tasks, C0, scale, _SCREEN_TOL, max_iter)
-    order = np.argsort(f, kind="stable")
-    chosen = np.array([k for k in order[:_REFINED] if f[k] <= f[order[0]] + 1e-3 * scale])
+    C, f, _, _ = solve(tasks, C0, scale, _SCREEN_TOL, max_iter, single=True)
+    chosen = _distinct_best(C, f, K, scale, signed=P is not None)
     C, f, g_rel, converged = solve(tasks.take(chosen), C[chosen], scale, tol, max_iter)
     best = int(np.argmin(f))
     C_best = C[best].T if chosen[best] >= K else C[best]
     return C_best, float(g_rel[best]), bool(converged[best])
+
+
+_SAME_POINT = 0.05
+
+
+def _distinct_best(C, f, K, scale, signed):
+    """Indices of the screened points to refine: in order of value, those within ``1e-3 * scale`` of
+    the best, skipping a point within ``_SAME_POINT`` (Frobenius, per sqrt(n)) of one already taken
+    (it would refine to the same local minimum; ``C`` and ``-C`` are the same point unless inputs
+    are aligned), at most ``_REFINED`` of them."""
+    n = C.shape[-1]
+    oriented = np.where((np.arange(len(C)) >= K)[:, None, None], np.swapaxes(C, -1, -2), C)
+    order = np.argsort(f, kind="stable")
+    taken: list[int] = []
+    for k in order:
+        if f[k] > f[order[0]] + 1e-3 * scale or len(taken) == _REFINED:
+            break
+        dist = np.linalg.norm(oriented[taken] - oriented[k], axis=(1, 2)) if taken else np.array([np.inf])
+        if not signed:
+            dist = np.minimum(dist, np.linalg.norm(oriented[taken] + oriented[k], axis=(1, 2)) if taken else np.inf)
+        if dist.min() > _SAME_POINT * np.sqrt(n):
+            taken.append(int(k))
+    return np.array(taken)
 
 
 def _reorthogonalise(C: np.ndarray) -> np.ndarray:

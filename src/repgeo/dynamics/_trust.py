@@ -113,9 +113,9 @@ def _flat(X: np.ndarray) -> np.ndarray:
     return X.reshape(len(X), -1)[:, up]
 
 
-def _full(x: np.ndarray, n: int) -> np.ndarray:
+def _full(x: np.ndarray, n: int, dtype=float) -> np.ndarray:
     up, lo = _flat_index(n)
-    out = np.zeros((len(x), n * n))
+    out = np.zeros((len(x), n * n), dtype=dtype)
     out[:, up] = x
     out[:, lo] = -x
     return out.reshape(len(x), n, n)
@@ -129,7 +129,7 @@ def _fdot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def _hess_flat(tasks: Tasks, cache, d: np.ndarray, n: int) -> np.ndarray:
     up, lo = _flat_index(n)
     M, S2, Bt = cache
-    D = _full(d, n)
+    D = _full(d, n, M.dtype)
     Z = (S2 @ D - 2.0 * (M @ (D @ Bt) + Bt @ (D @ M))).reshape(len(d), -1)
     return 0.25 * (Z[:, up] - Z[:, lo])
 
@@ -247,7 +247,7 @@ def _cayley(W: np.ndarray) -> np.ndarray:
     return np.linalg.solve(eye - 0.5 * W, eye + 0.5 * W)
 
 
-def solve(tasks: Tasks, C: np.ndarray, scale: float, tol: float, max_iter: int):
+def solve(tasks: Tasks, C: np.ndarray, scale: float, tol: float, max_iter: int, single: bool = False):
     """Riemannian trust region from every start ``C[k]`` at once.
 
     Returns ``(C, phi, relative gradient norm, converged)`` per task.  A task
@@ -265,6 +265,8 @@ def solve(tasks: Tasks, C: np.ndarray, scale: float, tol: float, max_iter: int):
     ids, C, f, radius = np.arange(K), C_out.copy(), f_out.copy(), np.full(K, radius_max / 8)
     for _ in range(max_iter):
         g, cache = tasks.local(C)
+        if single:
+            cache = tuple(c.astype(np.float32) for c in cache)
         g = _flat(g)
         g_rel = np.sqrt(_fdot(g, g)) / scale
         if not np.all(np.isfinite(g_rel)):
