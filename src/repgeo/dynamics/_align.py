@@ -242,13 +242,16 @@ def _multistart(A0, B0, P, Q, starts, scale, tol, max_iter):
     C0 = np.stack(list(starts) + [C.T for C in starts])
     C, f, _, _ = solve(tasks, C0, scale, _SCREEN_TOL, max_iter, single=True)
     chosen = _distinct_best(C, f, K, scale, signed=P is not None)
-    C, f, g_rel, converged = solve(tasks.take(chosen), C[chosen], scale, tol, max_iter)
+    sub = tasks.take(chosen)
+    C, _, _, _ = solve(sub, C[chosen], scale, max(tol, _SINGLE_TOL), max_iter, single=True)
+    C, f, g_rel, converged = solve(sub, C, scale, tol, max_iter)
     best = int(np.argmin(f))
     C_best = C[best].T if chosen[best] >= K else C[best]
     return C_best, float(g_rel[best]), bool(converged[best])
 
 
 _SAME_POINT = 0.05
+_SINGLE_TOL = 1e-7
 
 
 def _distinct_best(C, f, K, scale, signed):
@@ -268,7 +271,7 @@ def _distinct_best(C, f, K, scale, signed):
             dist = np.minimum(dist, np.linalg.norm(oriented[taken] + oriented[k], axis=(1, 2)) if taken else np.inf)
         if dist.min() > _SAME_POINT * np.sqrt(n):
             taken.append(int(k))
-    return np.array(taken)
+    return np.sort(taken)  # grouped by preconditioner (the swapped tasks come after the others)
 
 
 def _reorthogonalise(C: np.ndarray) -> np.ndarray:

@@ -72,8 +72,9 @@ class Tasks:
 
         With ``M = C^T A C`` and ``N = C^T P Q^T``: ``g = skew(B^T M - M B^T - N)`` and
         ``H[W] = 1/2 skew(S W + W S - 2 M W B^T - 2 B^T W M)``, ``S = M B^T + B^T M + N``.
-        For skew ``W`` this is ``1/4 (Z - Z^T)`` with ``Z = (S + S^T) W - 2 (M W B^T + B^T W M)``
-        (``W S = -(S^T W)^T``, and likewise for the other terms): five ``n x n`` products.
+        For skew ``W`` this is ``Z - Z^T`` with ``Z = (S + S^T)/4 W - (M/2 W B^T + B^T W M/2)``
+        (``W S = -(S^T W)^T``, and likewise for the other terms): five ``n x n`` products.  The cache
+        holds ``M/2``, ``(S + S^T)/4`` and ``B^T``.
         """
         M = _t(C) @ self.A @ C
         Bt = _t(self.B)
@@ -82,14 +83,14 @@ class Tasks:
         if self.P is not None:
             N = (_t(C) @ self.P) @ _t(self.Q)
             G, S = G - N, S + N
-        return 0.5 * (G - _t(G)), (M, S + _t(S), Bt)
+        return 0.5 * (G - _t(G)), (0.5 * M, 0.25 * (S + _t(S)), Bt)
 
 
 def _hess(tasks: Tasks, cache, W: np.ndarray) -> np.ndarray:
     """The Hessian applied to skew matrices ``W`` (stacked), from :meth:`Tasks.local`'s cache."""
-    M, S2, Bt = cache
-    Z = S2 @ W - 2.0 * (M @ (W @ Bt) + Bt @ (W @ M))
-    return 0.25 * (Z - _t(Z))
+    Mh, S4, Bt = cache
+    Z = S4 @ W - (Mh @ (W @ Bt) + Bt @ (W @ Mh))
+    return Z - _t(Z)
 
 
 @lru_cache(maxsize=64)
@@ -126,12 +127,17 @@ def _fdot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return 2.0 * np.einsum("ki,ki->k", x, y)
 
 
+def _hdot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Half of :func:`_fdot` (one operation fewer in the inner loop)."""
+    return np.einsum("ki,ki->k", x, y)
+
+
 def _hess_flat(tasks: Tasks, cache, d: np.ndarray, n: int) -> np.ndarray:
     up, lo = _flat_index(n)
-    M, S2, Bt = cache
-    D = _full(d, n, M.dtype)
-    Z = (S2 @ D - 2.0 * (M @ (D @ Bt) + Bt @ (D @ M))).reshape(len(d), -1)
-    return 0.25 * (Z[:, up] - Z[:, lo])
+    Mh, S4, Bt = cache
+    D = _full(d, n, Mh.dtype)
+    Z = (S4 @ D - (Mh @ (D @ Bt) + Bt @ (D @ Mh))).reshape(len(d), -1)
+    return Z[:, up] - Z[:, lo]
 
 
 def _precondition(tasks: Tasks, r: np.ndarray) -> np.ndarray:
@@ -190,9 +196,11 @@ def preconditioner(B: np.ndarray) -> np.ndarray:
 def _truncated_cg(tasks: Tasks, cache, g: np.ndarray, radius: np.ndarray, max_inner: int, n: int):
     """Steihaug-Toint truncated CG, batched: ``min <g, e> + 1/2 <e, H e>`` in each preconditioned ball.
 
-    Vectors are upper triangles of skew matrices (see :func:`_flat`).  The
-    state of the tasks still iterating is kept compact: it is gathered again
-    only when some of them finish, not at every iteration.
+    Vectors are upper triangles of skew matrices (see :func:`_flat`); the
+    inner products here are halves of the Frobenius ones, and so are the
+    squared radius and target they are compared with.  The state of the
+    tasks still iterating is kept compact: it is gathered again only when
+    some of them finish, not at every iteration.
     """
     eta_out, h_eta_out = np.zeros_like(g), np.zeros_like(g)
     ids = np.arange(len(g))
@@ -200,14 +208,14 @@ def _truncated_cg(tasks: Tasks, cache, g: np.ndarray, radius: np.ndarray, max_in
     r = g.copy()
     z = _precondition(tasks, r)
     d = -z
-    rz = _fdot(r, z)
+    rz = _hdot(r, z)
     g_norm = np.sqrt(_fdot(g, g))
-    target2 = (g_norm * np.minimum(np.sqrt(g_norm), 0.1)) ** 2  # superlinear inner stop (theta = 0.5, kappa = 0.1)
-    rad2 = radius**2
+    target2 = 0.5 * (g_norm * np.minimum(np.sqrt(g_norm), 0.1)) ** 2  # superlinear inner stop (theta = 0.5, kappa = 0.1)
+    rad2 = 0.5 * radius**2
     e_pe, e_pd, d_pd = np.zeros(len(g)), np.zeros(len(g)), rz.copy()
     for _ in range(max_inner):
         hd = _hess_flat(tasks, cache, d, n)
-        dhd = _fdot(d, hd)
+        dhd = _hdot(d, hd)
         curved = dhd > 0
         alpha = rz / np.where(curved, dhd, 1.0) * curved  # 0 where there is no positive curvature
         e_pe_new = e_pe + 2.0 * alpha * e_pd + alpha * alpha * d_pd
@@ -216,7 +224,7 @@ def _truncated_cg(tasks: Tasks, cache, g: np.ndarray, radius: np.ndarray, max_in
         eta += step * d
         h_eta += step * hd
         r += step * hd
-        finished = out | (_fdot(r, r) <= target2)
+        finished = out | (_hdot(r, r) <= target2)
         if out.any():  # to the boundary along d (from the point before this step)
             tau = (-e_pd[out] + np.sqrt(e_pd[out] ** 2 + d_pd[out] * (rad2[out] - e_pe[out]))) / d_pd[out]
             eta[out] += tau[:, None] * d[out]
@@ -232,7 +240,7 @@ def _truncated_cg(tasks: Tasks, cache, g: np.ndarray, radius: np.ndarray, max_in
             rz, alpha, e_pe_new, e_pd, d_pd = rz[keep], alpha[keep], e_pe_new[keep], e_pd[keep], d_pd[keep]
             target2, rad2 = target2[keep], rad2[keep]
         z = _precondition(tasks, r)
-        rz_new = _fdot(r, z)
+        rz_new = _hdot(r, z)
         beta = rz_new / rz
         e_pd = beta * (e_pd + alpha * d_pd)
         d_pd = rz_new + beta * beta * d_pd
