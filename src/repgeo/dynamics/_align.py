@@ -14,6 +14,7 @@ result does not depend on the orthogonal basis the matrices are written in.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -204,22 +205,53 @@ def align_vector_fields(
     if n == 1:  # O(1) = {+1, -1}: both give C B C^T = B
         C, g_rel, converged, n_starts = eye, 0.0, True, 1
     else:
-        frames_a, lam_a = padded_frames(Au[: sizes[0], : sizes[0]], n)
-        frames_b, lam_b = padded_frames(Bu[: sizes[1], : sizes[1]], n)
+        frames_a, lam_a, op_a = _operator_data(Au[: sizes[0], : sizes[0]], A0, n)
+        frames_b, lam_b, op_b = _operator_data(Bu[: sizes[1], : sizes[1]], B0, n)
         frames_a.append(frames_a[0])
         frames_b.append(matched(frames_b[0], lam_a, lam_b))
         starts = make_starts(A0, B0, Pu, Qu, n_random_starts, gen, frames_a, frames_b)
-        C, g_rel, converged = _multistart(A0, B0, Pu, Qu, starts, scale, tol, max_iter)
+        C, g_rel, converged = _multistart(A0, B0, Pu, Qu, starts, scale, tol, max_iter, (op_b, op_a))
         n_starts = 2 * len(starts)
     C = _reorthogonalise(C)
     return _alignment(A, B, P, Q, na, nb, Au, Bu, Pu, Qu, C, n_starts, g_rel, converged)
+
+
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_BYTES = 64 * 2**20
+
+
+def _operator_data(A: np.ndarray, A0: np.ndarray, n: int):
+    """Frames of ``A`` (unit scale, unpadded), the eigenvalues they carry, and the preconditioner of its
+    padded traceless part ``A0``.  They depend on one matrix alone, so they are cached by its bytes:
+    an all-pairs matrix over ``k`` systems computes them ``k`` times, not ``k (k - 1)``.  The most
+    recently used entries are kept up to ``_CACHE_BYTES`` in all; :func:`clear_cache` empties it."""
+    key = (A.shape, n, A.tobytes())
+    hit = _CACHE.get(key)
+    if hit is None:
+        frames, lam = padded_frames(A, n)
+        hit = (frames, lam, preconditioner(A0))
+        size = sum(Z.nbytes for Z in frames) + hit[2].nbytes
+        if size <= _CACHE_BYTES:
+            _CACHE[key] = (hit, size)
+            while sum(v[1] for v in _CACHE.values()) > _CACHE_BYTES:
+                _CACHE.popitem(last=False)
+    else:
+        _CACHE.move_to_end(key)
+        hit = hit[0]
+    frames, lam, op = hit
+    return list(frames), lam, op
+
+
+def clear_cache() -> None:
+    """Forget the per-matrix frames and preconditioners kept by :func:`align_vector_fields`."""
+    _CACHE.clear()
 
 
 _SCREEN_TOL = 3e-3
 _REFINED = 5
 
 
-def _multistart(A0, B0, P, Q, starts, scale, tol, max_iter):
+def _multistart(A0, B0, P, Q, starts, scale, tol, max_iter, ops):
     """Screen every start to a loose tolerance, then refine the few whose values lie near the best.
 
     Each start runs twice: on ``(A, B)`` and, from ``C^T``, on the swapped
@@ -237,7 +269,7 @@ def _multistart(A0, B0, P, Q, starts, scale, tol, max_iter):
         P=None if P is None else np.stack([P] * K + [Q] * K),
         Q=None if Q is None else np.stack([Q] * K + [P] * K),
         which=np.repeat([0, 1], K),
-        ops=(preconditioner(B0), preconditioner(A0)),
+        ops=ops,
     )
     C0 = np.stack(list(starts) + [C.T for C in starts])
     C, f, _, _ = solve(tasks, C0, scale, _SCREEN_TOL, max_iter, single=True)
