@@ -32,7 +32,6 @@ import numpy as np  # noqa: E402
 
 import repgeo as rg  # noqa: E402
 from repgeo.datasets import lorenz, simulate_linear, stable_dynamics, van_der_pol  # noqa: E402
-from repgeo.dynamics._align import clear_cache  # noqa: E402
 
 
 def systems(rng: np.random.Generator) -> list[np.ndarray]:
@@ -66,6 +65,8 @@ def main() -> None:
 
     import torch
     from DSA import DSA as ReferenceDSA
+
+    from repgeo.dynamics._align import clear_cache
 
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
