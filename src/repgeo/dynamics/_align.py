@@ -145,7 +145,10 @@ def align_vector_fields(
     of ``A``), so the result does not depend on the orthogonal basis ``A``
     and ``B`` are written in, even where the optimum found is only local.
     All starts are screened to a loose tolerance together (one batched
-    trust-region run), and the best few are refined to ``tol``.  Nothing
+    trust-region run, Hessian products in single precision), and the best
+    few distinct points are refined to ``tol``.  The frames and
+    preconditioner of a matrix are cached by its bytes, so an all-pairs
+    matrix computes them once per system.  Nothing
     certifies a global optimum: the value is an upper bound on the true
     minimum.  Measured on 45 pairs of rank-20 DMD operators, 40 more random
     starts found a lower value for 2 pairs (by at most 3e-4 rad); without
@@ -259,8 +262,16 @@ def _multistart(A0, B0, P, Q, starts, scale, tol, max_iter, ops):
     other paths to other local optima).  Most of a start's cost is its
     final, quadratically convergent phase, so screening first is several
     times cheaper than refining every start; a start is refined when its
-    screened value is within ``1e-3 * scale`` of the best, at most
-    ``_REFINED`` of them.
+    screened value is within ``1e-3 * scale`` of the best and its point is
+    not within ``_SAME_POINT * sqrt(n)`` of a better one already chosen, at
+    most ``_REFINED`` of them.  The screening runs the inner CG's Hessian
+    products in single precision (the gradient, the values and the
+    acceptance test stay double; 3e-3 is far above single-precision
+    rounding), and so does the refinement down to ``_SINGLE_TOL``; the
+    last stage is all double.  Measured against the previous version (all
+    double, the best five screened values refined whatever their points) on
+    255 pairs of DMD operators at ranks 10, 20 and 30: no pair worse by
+    more than 1e-9, two lower (by 1e-5 and 2e-5 rad), 20-25% less time.
     """
     K = len(starts)
     tasks = Tasks(
@@ -282,7 +293,11 @@ def _multistart(A0, B0, P, Q, starts, scale, tol, max_iter, ops):
     return C_best, float(g_rel[best]), bool(converged[best])
 
 
+# Screened points closer than this (per sqrt(n), in Frobenius norm, C and -C identified without inputs)
+# are refined once.  On 255 validation pairs (ranks 10-30), points that refined to different local minima
+# were never closer than 0.28, and those that refined alike were at 0.07 in the median.
 _SAME_POINT = 0.05
+# The refinement runs its Hessian products in single precision down to this relative gradient.
 _SINGLE_TOL = 1e-7
 
 

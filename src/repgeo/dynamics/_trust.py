@@ -6,9 +6,13 @@ and runs one start at a time).  Every start is a "task" with its own
 matrices (a task may solve the swapped problem ``(B, A)``), preconditioner,
 point, trust radius and state; all tasks advance together through stacked
 NumPy operations, so the Python overhead of an iteration is paid once for
-all starts.  Reference: Absil, Baker & Gallivan (2007), Trust-region methods
-on Riemannian manifolds, Found. Comput. Math. 7, 303-330 (Algorithms 1-2,
-with the preconditioned truncated CG of Steihaug and Toint).
+all starts.  The inner CG works on the ``n(n-1)/2`` upper-triangle
+coordinates of skew matrices; its Hessian-vector product is five batched
+``n x n`` products (optionally in single precision), its preconditioner one
+dense ``n(n-1)/2`` product per task (single precision).  Reference: Absil,
+Baker & Gallivan (2007), Trust-region methods on Riemannian manifolds,
+Found. Comput. Math. 7, 303-330 (Algorithms 1-2, with the preconditioned
+truncated CG of Steihaug and Toint).
 """
 
 from __future__ import annotations
@@ -263,6 +267,9 @@ def solve(tasks: Tasks, C: np.ndarray, scale: float, tol: float, max_iter: int, 
     its model promises less than ``1e-15 * phi`` (nothing left at double
     precision), or when its radius collapses; ``max_iter`` caps the
     iterations.  A non-finite objective raises ``FloatingPointError``.
+    With ``single``, the inner CG's Hessian products run in single
+    precision (for loose ``tol`` only: they limit the gradient reduction one
+    step can reach to about ``1e-6``).
     """
     K, n, _ = C.shape
     max_inner = max(1, n * (n - 1) // 2)
