@@ -14,6 +14,7 @@ result does not depend on the orthogonal basis the matrices are written in.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,7 +145,10 @@ def align_vector_fields(
     of ``A``), so the result does not depend on the orthogonal basis ``A``
     and ``B`` are written in, even where the optimum found is only local.
     All starts are screened to a loose tolerance together (one batched
-    trust-region run), and the best few are refined to ``tol``.  Nothing
+    trust-region run, Hessian products in single precision), and the best
+    few distinct points are refined to ``tol``.  The frames and
+    preconditioner of a matrix are cached by its bytes, so an all-pairs
+    matrix computes them once per system.  Nothing
     certifies a global optimum: the value is an upper bound on the true
     minimum.  Measured on 45 pairs of rank-20 DMD operators, 40 more random
     starts found a lower value for 2 pairs (by at most 3e-4 rad); without
@@ -204,22 +208,53 @@ def align_vector_fields(
     if n == 1:  # O(1) = {+1, -1}: both give C B C^T = B
         C, g_rel, converged, n_starts = eye, 0.0, True, 1
     else:
-        frames_a, lam_a = padded_frames(Au[: sizes[0], : sizes[0]], n)
-        frames_b, lam_b = padded_frames(Bu[: sizes[1], : sizes[1]], n)
+        frames_a, lam_a, op_a = _operator_data(Au[: sizes[0], : sizes[0]], A0, n)
+        frames_b, lam_b, op_b = _operator_data(Bu[: sizes[1], : sizes[1]], B0, n)
         frames_a.append(frames_a[0])
         frames_b.append(matched(frames_b[0], lam_a, lam_b))
         starts = make_starts(A0, B0, Pu, Qu, n_random_starts, gen, frames_a, frames_b)
-        C, g_rel, converged = _multistart(A0, B0, Pu, Qu, starts, scale, tol, max_iter)
+        C, g_rel, converged = _multistart(A0, B0, Pu, Qu, starts, scale, tol, max_iter, (op_b, op_a))
         n_starts = 2 * len(starts)
     C = _reorthogonalise(C)
     return _alignment(A, B, P, Q, na, nb, Au, Bu, Pu, Qu, C, n_starts, g_rel, converged)
+
+
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_BYTES = 64 * 2**20
+
+
+def _operator_data(A: np.ndarray, A0: np.ndarray, n: int):
+    """Frames of ``A`` (unit scale, unpadded), the eigenvalues they carry, and the preconditioner of its
+    padded traceless part ``A0``.  They depend on one matrix alone, so they are cached by its bytes:
+    an all-pairs matrix over ``k`` systems computes them ``k`` times, not ``k (k - 1)``.  The most
+    recently used entries are kept up to ``_CACHE_BYTES`` in all; :func:`clear_cache` empties it."""
+    key = (A.shape, n, A.tobytes())
+    hit = _CACHE.get(key)
+    if hit is None:
+        frames, lam = padded_frames(A, n)
+        hit = (frames, lam, preconditioner(A0))
+        size = sum(Z.nbytes for Z in frames) + hit[2].nbytes
+        if size <= _CACHE_BYTES:
+            _CACHE[key] = (hit, size)
+            while sum(v[1] for v in _CACHE.values()) > _CACHE_BYTES:
+                _CACHE.popitem(last=False)
+    else:
+        _CACHE.move_to_end(key)
+        hit = hit[0]
+    frames, lam, op = hit
+    return list(frames), lam, op
+
+
+def clear_cache() -> None:
+    """Forget the per-matrix frames and preconditioners kept by :func:`align_vector_fields`."""
+    _CACHE.clear()
 
 
 _SCREEN_TOL = 3e-3
 _REFINED = 5
 
 
-def _multistart(A0, B0, P, Q, starts, scale, tol, max_iter):
+def _multistart(A0, B0, P, Q, starts, scale, tol, max_iter, ops):
     """Screen every start to a loose tolerance, then refine the few whose values lie near the best.
 
     Each start runs twice: on ``(A, B)`` and, from ``C^T``, on the swapped
@@ -227,8 +262,16 @@ def _multistart(A0, B0, P, Q, starts, scale, tol, max_iter):
     other paths to other local optima).  Most of a start's cost is its
     final, quadratically convergent phase, so screening first is several
     times cheaper than refining every start; a start is refined when its
-    screened value is within ``1e-3 * scale`` of the best, at most
-    ``_REFINED`` of them.
+    screened value is within ``1e-3 * scale`` of the best and its point is
+    not within ``_SAME_POINT * sqrt(n)`` of a better one already chosen, at
+    most ``_REFINED`` of them.  The screening runs the inner CG's Hessian
+    products in single precision (the gradient, the values and the
+    acceptance test stay double; 3e-3 is far above single-precision
+    rounding), and so does the refinement down to ``_SINGLE_TOL``; the
+    last stage is all double.  Measured against the previous version (all
+    double, the best five screened values refined whatever their points) on
+    255 pairs of DMD operators at ranks 10, 20 and 30: no pair worse by
+    more than 1e-9, two lower (by 1e-5 and 2e-5 rad), 20-25% less time.
     """
     K = len(starts)
     tasks = Tasks(
@@ -237,16 +280,45 @@ def _multistart(A0, B0, P, Q, starts, scale, tol, max_iter):
         P=None if P is None else np.stack([P] * K + [Q] * K),
         Q=None if Q is None else np.stack([Q] * K + [P] * K),
         which=np.repeat([0, 1], K),
-        ops=(preconditioner(B0), preconditioner(A0)),
+        ops=ops,
     )
     C0 = np.stack(list(starts) + [C.T for C in starts])
-    C, f, _, _ = solve(tasks, C0, scale, _SCREEN_TOL, max_iter)
-    order = np.argsort(f, kind="stable")
-    chosen = np.array([k for k in order[:_REFINED] if f[k] <= f[order[0]] + 1e-3 * scale])
-    C, f, g_rel, converged = solve(tasks.take(chosen), C[chosen], scale, tol, max_iter)
+    C, f, _, _ = solve(tasks, C0, scale, _SCREEN_TOL, max_iter, single=True)
+    chosen = _distinct_best(C, f, K, scale, signed=P is not None)
+    sub = tasks.take(chosen)
+    C, _, _, _ = solve(sub, C[chosen], scale, max(tol, _SINGLE_TOL), max_iter, single=True)
+    C, f, g_rel, converged = solve(sub, C, scale, tol, max_iter)
     best = int(np.argmin(f))
     C_best = C[best].T if chosen[best] >= K else C[best]
     return C_best, float(g_rel[best]), bool(converged[best])
+
+
+# Screened points closer than this (per sqrt(n), in Frobenius norm, C and -C identified without inputs)
+# are refined once.  On 255 validation pairs (ranks 10-30), points that refined to different local minima
+# were never closer than 0.28, and those that refined alike were at 0.07 in the median.
+_SAME_POINT = 0.05
+# The refinement runs its Hessian products in single precision down to this relative gradient.
+_SINGLE_TOL = 1e-7
+
+
+def _distinct_best(C, f, K, scale, signed):
+    """Indices of the screened points to refine: in order of value, those within ``1e-3 * scale`` of
+    the best, skipping a point within ``_SAME_POINT`` (Frobenius, per sqrt(n)) of one already taken
+    (it would refine to the same local minimum; ``C`` and ``-C`` are the same point unless inputs
+    are aligned), at most ``_REFINED`` of them."""
+    n = C.shape[-1]
+    oriented = np.where((np.arange(len(C)) >= K)[:, None, None], np.swapaxes(C, -1, -2), C)
+    order = np.argsort(f, kind="stable")
+    taken: list[int] = []
+    for k in order:
+        if f[k] > f[order[0]] + 1e-3 * scale or len(taken) == _REFINED:
+            break
+        dist = np.linalg.norm(oriented[taken] - oriented[k], axis=(1, 2)) if taken else np.array([np.inf])
+        if not signed:
+            dist = np.minimum(dist, np.linalg.norm(oriented[taken] + oriented[k], axis=(1, 2)) if taken else np.inf)
+        if dist.min() > _SAME_POINT * np.sqrt(n):
+            taken.append(int(k))
+    return np.sort(taken)  # grouped by preconditioner (the swapped tasks come after the others)
 
 
 def _reorthogonalise(C: np.ndarray) -> np.ndarray:

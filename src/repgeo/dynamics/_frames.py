@@ -29,8 +29,9 @@ def _blocks(T: np.ndarray) -> list[tuple[int, int]]:
 def _block_eig(T: np.ndarray, i: int, size: int) -> complex:
     if size == 1:
         return complex(T[i, i])
-    ev = np.linalg.eigvals(T[i:i + 2, i:i + 2])
-    return complex(ev[np.argmax(ev.imag)])
+    # a 2 x 2 block of a real Schur form has complex eigenvalues: (a + d)/2 +- i sqrt(-(a - d)^2/4 - b c)
+    a, b, c, d = T[i, i], T[i, i + 1], T[i + 1, i], T[i + 1, i + 1]
+    return complex(0.5 * (a + d), np.sqrt(max(-0.25 * (a - d) ** 2 - b * c, 0.0)))
 
 
 _ORDERS = {
