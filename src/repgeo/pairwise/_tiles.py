@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import math
 import os
-from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
 
 from .._measure import Measure
-from ._prepared import restore
+from ._prepared import blas_limits, restore
 
-__all__ = ["tile_keys", "tile_pairs", "auto_block", "run_tile", "available_cores"]
+__all__ = ["tile_keys", "tile_pairs", "auto_block", "run_tile", "available_cores", "blas_limits"]
 
 def available_cores() -> int:
     """CPU cores this process may run on (its affinity mask, where the OS has one)."""
@@ -88,14 +87,6 @@ def _upper_triangle(many: Any, reps: list, full: np.ndarray, lo: int, hi: int) -
     _upper_triangle(many, reps, full, mid, hi)
 
 
-def _limits(threads: int | None) -> Any:
-    if threads is None:
-        return nullcontext()
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=threads, user_api="blas")
-
-
 def run_tile(
     measure: Measure,
     key: tuple[int, int],
@@ -116,7 +107,7 @@ def run_tile(
     if i.size == 0:
         return key, np.empty(0)
     li, rj = i - key[0] * block, j - key[1] * block
-    with _limits(threads):
+    with blas_limits(threads):
         lefts, rights = [restore(p) for p in lefts], [restore(p) for p in rights]
         many = getattr(measure, "compare_block", None)
         if many is not None:
