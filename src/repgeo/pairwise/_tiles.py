@@ -61,12 +61,15 @@ def tile_pairs(key: tuple[int, int], block: int, n_rows: int, n_cols: int, mode:
 def auto_block(n_rows: int, n_cols: int, n_workers: int, rep_bytes: int, tile_budget: int) -> int:
     """The tile side for ``block_size="auto"``.
 
-    Enough tiles to keep every worker busy (at least 16, and 8 per worker),
-    and no more representations per tile than fit in ``tile_budget`` bytes
+    With several workers, enough tiles to keep every worker busy (at least
+    16, and 8 per worker); serial runs aim at 4 tiles (tiles then only serve
+    the store and the progress bar, and larger ones make larger GEMMs for the
+    block paths and fewer diagonal tiles, whose halving makes small ones).
+    Never more representations per tile than fit in ``tile_budget`` bytes
     (a tile holds the prepared forms of its rows and columns, about
     ``2 * block * rep_bytes``).
     """
-    target_tiles = max(16, 8 * n_workers)
+    target_tiles = max(16, 8 * n_workers) if n_workers > 1 else 4
     by_count = math.ceil(math.sqrt(n_rows * n_cols / (2 * target_tiles)))
     by_memory = tile_budget // max(1, 2 * rep_bytes)
     return int(max(1, min(by_count, by_memory, max(n_rows, n_cols))))
