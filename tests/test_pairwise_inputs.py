@@ -201,3 +201,22 @@ def test_a_zarr_group_and_an_hdf5_file_equal_the_arrays(tmp_path):
     from_h5 = rg.pairwise_labeled(tmp_path / "reps.h5", "procrustes", n_jobs=2, block_size=2)
     np.testing.assert_allclose(from_h5.values, expected.values, rtol=0, atol=1e-12)
     assert from_h5.labels == tuple(f"layers/{name}" for name in expected.labels)
+
+
+@pytest.mark.parametrize("name, shape", [("gaussian_shape", (12, 5, 3)), ("energy_shape", (12, 5, 3)), ("conv_shape", (12, 4, 4, 3))])
+def test_held_out_for_stochastic_and_convolutional_measures(monkeypatch, name, shape):
+    """Measures with fit() on other input layouts: each pair fitted on train, scored on test; with
+    fit_prepared (the stochastic ones) every training set is prepared once, not once per pair."""
+    rng = np.random.default_rng(11)
+    m = rg.get_measure(name)
+    train = [rng.standard_normal(shape) for _ in range(4)]
+    test = [rng.standard_normal((7,) + shape[1:]) for _ in range(4)]
+    want = np.array([[m.fit(a, b)(c, d) for b, d in zip(train, test)] for a, c in zip(train, test)])
+    calls = []
+    original = type(m).prepare
+    monkeypatch.setattr(type(m), "prepare", lambda self, X, name="X": calls.append(name) or original(self, X, name))
+    got = rg.pairwise(train, m, test=test)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    if hasattr(m, "fit_prepared"):
+        held_out = [c for c in calls if c.endswith("(train)")]
+        assert sorted(held_out) == sorted(f"reps['{k}'] (train)" for k in range(4))
