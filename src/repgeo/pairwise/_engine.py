@@ -18,10 +18,12 @@ Where the work runs is decided here, by one rule each:
   work.
 - *Threads.*  While threads or local worker processes compute, BLAS is
   capped at ``max(1, cores // workers)`` threads (threadpoolctl) -- in this
-  process for the whole parallel part with threads (then restored), in each
-  worker while it prepares or computes a tile -- so workers x BLAS threads
-  never exceeds the cores, whatever ``OPENBLAS_NUM_THREADS`` says.  Serial
-  work keeps the caller's setting.
+  process for the whole parallel part with threads (then restored, also
+  after an error; the cap is process-wide, as BLAS has no per-thread
+  setting, so other threads of the caller see it meanwhile), in each worker
+  while it prepares or computes a tile -- so workers x BLAS threads never
+  exceeds the cores, whatever ``OPENBLAS_NUM_THREADS`` says.  Serial work
+  keeps the caller's setting.
 - *Memory.*  Prepared forms stay in memory while their estimated total
   (8 bytes per input element) is within ``max_memory``; beyond it, when
   local worker processes may run and the total exceeds :data:`SPILL_TOTAL`,
