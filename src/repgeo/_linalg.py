@@ -48,7 +48,8 @@ def power_of_two_exponent(x: np.ndarray | float) -> int:
     >>> power_of_two_exponent(np.zeros(2))
     0
     """
-    top = float(np.max(np.abs(x), initial=0.0))
+    x = np.asarray(x)
+    top = float(max(-x.min(), x.max())) if x.size else 0.0  # max |x| without a temporary copy
     if top == 0.0 or not np.isfinite(top):
         return 0
     return int(np.frexp(top)[1])
@@ -74,7 +75,8 @@ def frobenius_norm(x: np.ndarray) -> float:
     >>> bool(np.isclose(frobenius_norm(np.array([3e200, 4e200])), 5e200))
     True
     """
-    unit, e = to_unit_scale(x)
+    e = power_of_two_exponent(x)
+    unit = x if e == 0 else np.ldexp(x, -e)  # already at unit scale (e == 0): no copy
     return float(np.ldexp(np.linalg.norm(unit), e))
 
 
