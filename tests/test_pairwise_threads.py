@@ -135,3 +135,12 @@ def test_where_the_work_runs():
     assert engine._where(rg.RSA(compare="kendall_tau_a"), 2, None) == "processes"
     assert engine._where(rg.get_measure("dsa"), 2, None) == "processes"  # Measure's default: False
     assert rg.get_measure("linear_cka").releases_gil and rg.RSA().releases_gil
+
+
+def test_held_out_on_threads_equals_serial(on_threads):
+    train, test = reps(K=6, n=40, seed=1), reps(K=6, n=15, seed=2)
+    measure = rg.ShapeMetric(alpha=0.5)
+    serial = rg.pairwise(train, measure, test=test, block_size=2)
+    threaded = rg.pairwise(train, measure, test=test, n_jobs=2, block_size=2)
+    assert any(name.startswith("repgeo") for name, _ in on_threads)
+    np.testing.assert_allclose(threaded, serial, rtol=1e-12, atol=1e-14)

@@ -70,6 +70,11 @@ class HeldOut(Measure):
             references=inner.references,
         )
 
+    @property
+    def releases_gil(self) -> bool:
+        """As the wrapped measure (its ``fit`` does the same kind of work as its ``compare``)."""
+        return self.measure.releases_gil
+
     def prepare(self, X: Any, name: str = "X") -> tuple:
         train, test = (_load(p) for p in X)
         layout = self.measure.info.input
