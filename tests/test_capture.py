@@ -219,6 +219,27 @@ def test_streaming_to_disk_equals_memory_and_reads_back_as_memory_maps(tmp_path)
     assert kept["2"].shape == (17, 2, 3, 3)
 
 
+def test_streaming_to_zarr_equals_memory_and_feeds_pairwise(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    import repgeo as rg
+
+    net, x = stack(), torch.randn(17, 3, 8, 8)
+    want = activations(net, x, layers=["1", "8"], batch_size=5)
+    got = activations(net, (x[i : i + 5] for i in range(0, 17, 5)), layers=["1", "8"], out=tmp_path / "acts.zarr")
+    for name in want:
+        assert isinstance(got[name], zarr.Array) and got[name].chunks[0] == 5
+        np.testing.assert_array_equal(np.asarray(got[name]), want[name])
+    # the store is a zarr group that pairwise reads lazily, one array per layer
+    lazy = rg.pairwise(tmp_path / "acts.zarr", rg.LinearCKA())
+    eager = rg.pairwise([want["1"], want["8"]], rg.LinearCKA())
+    np.testing.assert_allclose(lazy, eager, rtol=0, atol=1e-12)
+    kept = activations(net, x, layers=["2"], out=tmp_path / "shaped.zarr", flatten=False, batch_size=8)
+    assert kept["2"].shape == (17, 2, 3, 3)
+    with pytest.raises(ValueError, match="new or empty zarr store"):  # never overwrites what a run wrote
+        activations(net, x, layers=["2"], out=tmp_path / "shaped.zarr")
+    np.testing.assert_array_equal(np.asarray(zarr.open_group(str(tmp_path / "shaped.zarr"), mode="r")["2"]).shape, (17, 2, 3, 3))
+
+
 class CKAAccumulator:
     """Streaming biased linear CKA from sums (a test double with the update/value protocol)."""
 

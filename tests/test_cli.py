@@ -93,7 +93,7 @@ def test_demo_end_to_end(tmp_path, capsys):
     """The main job: trained networks cluster, shuffled-label networks sit far away."""
     assert main(["demo", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "shuffled-label networks" in out
+    assert "shuffled-label networks" in out and "ring vs line attractors" in out
     for name in ("matrices.npz", "measures.json", "embedding_procrustes.csv", "networks.json", "summary.txt",
                  "report.html"):
         assert (tmp_path / name).exists()
@@ -126,7 +126,7 @@ def _check_demo_report(out):
 
     text = (out / "report.html").read_text()
     for heading in ("Inputs", "Measures", "Matrices", "Embeddings", "Class manifolds: capacity and geometry",
-                    "Intrinsic geometry (MSA)", "Representational paths", "Text summary"):
+                    "Intrinsic geometry (MSA)", "Representational paths", "Dynamics (DSA)", "Text summary"):
         assert f"<h2>{heading}</h2>" in text
     if chromium() is None:
         return  # the report's own browser tests say why they skip

@@ -71,12 +71,15 @@ SHAPES = {"matrix": (matrix_shapes, matrix_valid_shapes), "jacobian": (jacobian_
 #: Both are repeatable (the ``repeatable`` profile of tests/conftest.py); ``--hypothesis-profile=thorough``
 #: makes the deep pass explore 10,000 fresh examples: ``pytest -m slow tests/test_fuzz.py --hypothesis-profile=thorough``.
 DEPTHS = [pytest.param(30, id="quick"), pytest.param(200, id="deep", marks=pytest.mark.slow)]
+#: The deep passes' depths: ``thorough`` raises these to its own count (quick passes stay quick).
+_DEEP = {200, 60}
 _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 
 
 def fuzz(depth):
-    """``given(data=...)`` under ``depth`` examples (at least the profile's count for the deep pass)."""
-    n = depth if depth < 200 else max(depth, settings.default.max_examples)
+    """``given(data=...)`` under ``depth`` examples (at least the profile's count for a deep pass)."""
+    profile = settings.default.max_examples
+    n = max(depth, profile) if depth in _DEEP and profile >= 1000 else depth  # only a thorough profile raises it
     return lambda test: settings(max_examples=n, deadline=None, suppress_health_check=_HEALTH)(
         given(data=st.data())(test)
     )
@@ -176,10 +179,21 @@ def _pairwise_case(data, name, guard):
     reps = [build(spec) for spec in specs]
     measure = MEASURES[name]
     how = data.draw(st.sampled_from(["square", "other", "test"]), label="how")
-    # held-out samples are plain: this tests the engine; ShapeAlignment's own handling of held-out data at
-    # extreme scales is tested in tests/measures/test_shape.py
-    plain = [build(Spec(shape=spec.shape, seed=10 + k)) for k, spec in enumerate(specs)]
-    kwargs = {"other": reps[1:]} if how == "other" else {"test": plain} if how == "test" and hasattr(measure, "fit") else {}
+    # held-out samples as hostile as the training ones (their own content, scale, dtype and non-finite values)
+    held_out = [
+        build(
+            Spec(
+                shape=(data.draw(st.integers(1, 12), label="n_test"), spec.shape[1]),
+                content=data.draw(st.sampled_from(CONTENTS)),
+                log10_scale=data.draw(st.sampled_from(SCALES)),
+                dtype=data.draw(st.sampled_from(DTYPES)),
+                nonfinite=data.draw(st.sampled_from(NONFINITE)),
+                seed=10 + k,
+            )
+        )
+        for k, spec in enumerate(specs)
+    ]
+    kwargs = {"other": reps[1:]} if how == "other" else {"test": held_out} if how == "test" and hasattr(measure, "fit") else {}
     n_jobs = data.draw(st.sampled_from([1, 2]), label="n_jobs")  # 2: tiles on the engine's threads, forced
     with mock.patch.object(importlib.import_module("repgeo.pairwise._engine"), "THREAD_SECONDS", -1.0):
         out = guard.call(functools.partial(rg_pairwise, measure=name, block_size=2, n_jobs=n_jobs, **kwargs), reps)
@@ -321,7 +335,7 @@ def _metric_mds_case(data, guard):
 
 # ---- pictures: hostile matrices draw or raise a clear error --------------------------------------
 
-#: Rendering is slow next to arithmetic: fewer examples in both passes.
+#: Rendering is slow next to arithmetic: fewer examples in both passes (60 is a deep depth, see ``_DEEP``).
 PLOT_DEPTHS = [pytest.param(8, id="quick"), pytest.param(60, id="deep", marks=pytest.mark.slow)]
 
 

@@ -53,6 +53,14 @@ def make_results(d, rng=0):
     layered = {n: SimpleNamespace(layers=[reps["input"], reps[f"{n}/h1"], reps[f"{n}/h2"]]) for n in ("a", "b")}
     target = np.eye(4)[y]
     (d / "paths.json").write_text(json.dumps({"cka": path_table(layered, target, "cka")[1]}))
+    from repgeo.demo.dynamics import attractors, oscillators
+    from repgeo.demo.stochastic import compare_noisy
+
+    from demo_fakes import fake_family
+
+    (d / "stochastic.json").write_text(json.dumps(compare_noisy(*fake_family(), per_class=3, n_repeats=6)))
+
+    (d / "dynamics.json").write_text(json.dumps({"oscillators": oscillators(n_time=300), "attractors": attractors()}))
     (d / "summary.txt").write_text("a <summary> & its text\n")
     return d
 
@@ -75,11 +83,18 @@ def test_report_is_one_file_with_every_section_and_embedded_pngs(report):
     # self-contained: no link, script or image that points outside the file
     assert not re.search(r'(src|href)="(?!data:|#)', text)
     for heading in ("Inputs", "Measures", "Matrices", "Embeddings", "Class manifolds: capacity and geometry",
-                    "Intrinsic geometry (MSA)", "Representational paths", "Text summary"):
+                    "Intrinsic geometry (MSA)", "Representational paths", "Noisy responses (stochastic shape metrics)", "Dynamics (DSA)",
+                    "Text summary"):
         assert f"<h2>{heading}</h2>" in text
     images = _images(text)
-    # one heatmap per measure, one embedding, capacity profiles, MSA maps, path profiles
-    assert len(images) == 2 + 1 + 1 + 1 + 1
+    # one heatmap per measure, one embedding, capacity profiles, MSA maps, path profiles, stochastic and DSA heatmaps
+    assert len(images) == 2 + 1 + 1 + 1 + 1 + 1 + 1
+    # the DSA table: every system against the oscillator, the shape distance only where time points pair up
+    dyn = json.loads((d / "dynamics.json").read_text())["oscillators"]
+    for i, name in enumerate(dyn["labels"][1:], start=1):
+        shape = (f"{dict(zip(dyn['procrustes_labels'], dyn['procrustes'][0]))[name]:.3f}"
+                 if name in dyn["procrustes_labels"] else "&mdash;")
+        assert f"<td class=\"text\">{name}</td><td>{dyn['dsa'][0][i]:.3f}</td><td>{shape}</td>" in text
     for data in images:
         png = base64.b64decode(data)
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
@@ -152,7 +167,7 @@ def test_report_in_a_real_browser(report, tmp_path):
     _, path = report
     seen = open_page(path, tmp_path / "browser")
     assert seen.errors == [] and seen.console == []
-    assert len(seen.images) == len(_images(path.read_text())) == 6
+    assert len(seen.images) == len(_images(path.read_text())) == 8
     assert all(im["complete"] and im["naturalWidth"] > 0 and im["naturalHeight"] > 0 for im in seen.images)
     assert seen.headings[:3] == ["Inputs", "Measures", "Matrices"]
     pixels = mpimg.imread(seen.screenshot)[..., :3]

@@ -141,6 +141,76 @@ def test_bootstrap_of_a_constant_statistic():
     assert ci.low == pytest.approx(1.0, abs=1e-12) and ci.high == pytest.approx(1.0, abs=1e-12)
 
 
+def _rsa_statistic(monkeypatch, X, Y, measure):
+    """The per-resample statistic that bootstrap_ci hands to scipy (scipy's resampler replaced by a recorder)."""
+    seen = {}
+
+    def record(data, statistic, **kwargs):
+        seen["statistic"] = statistic
+        raise StopIteration
+
+    monkeypatch.setattr(scipy.stats, "bootstrap", record)
+    with pytest.raises(StopIteration):
+        stats.bootstrap_ci(X, Y, measure, n_resamples=10)
+    return seen["statistic"]
+
+
+@pytest.mark.parametrize("measure", [rg.RSA(), rg.RSA("euclidean", "pearson"), rg.RSA("cosine", "kendall_tau_a")])
+def test_rsa_bootstrap_leaves_out_a_stimulus_against_its_own_copy(monkeypatch, measure):
+    rng = np.random.default_rng(2)
+    X, Y = rng.standard_normal((12, 5)), rng.standard_normal((12, 5))
+    statistic = _rsa_statistic(monkeypatch, X, Y, measure)
+    distinct = rng.permutation(12)[:9]  # no copies: the plain measure on the resampled rows
+    assert statistic(distinct) == pytest.approx(measure(X[distinct], Y[distinct]), abs=1e-12)
+    idx = np.array([0, 0, 3, 5, 5, 5, 7, 8, 9, 11])
+    # independently: the RDMs of the resampled rows, pairs of one stimulus with itself removed
+    metric = {"correlation": "correlation", "euclidean": "euclidean", "cosine": "cosine"}[measure.rdm]
+    dx, dy = pdist(X[idx], metric), pdist(Y[idx], metric)
+    i, j = np.triu_indices(len(idx), 1)
+    keep = idx[i] != idx[j]
+    assert keep.sum() == 45 - 1 - 3  # one pair of copies of 0, three of 5
+    compare = {
+        "spearman": lambda a, b: scipy.stats.spearmanr(a, b).statistic,
+        "pearson": lambda a, b: scipy.stats.pearsonr(a, b).statistic,
+        "kendall_tau_a": lambda a, b: _tau_a(a, b),
+    }[measure.comparison]
+    assert statistic(idx) == pytest.approx(compare(dx[keep], dy[keep]), abs=1e-12)
+
+
+def _tau_a(a, b):
+    n = len(a)
+    s = sum(np.sign(a[k] - a[m]) * np.sign(b[k] - b[m]) for k in range(n) for m in range(k + 1, n))
+    return s / (n * (n - 1) / 2)
+
+
+def test_rsa_bootstrap_is_not_pulled_up_by_copies():
+    """Naive resampling puts a shared zero in both RDMs for every copied stimulus: for unrelated X and Y its
+    bootstrap distribution sits about one standard error above the statistic; the corrected one does not."""
+    measure = rg.RSA()
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        X, Y = rng.standard_normal((20, 10)), rng.standard_normal((20, 10))
+        ci = stats.bootstrap_ci(X, Y, measure, n_resamples=300, rng=seed)
+        draws = np.random.default_rng(seed).integers(0, 20, (300, 20))
+        naive = np.array([measure(X[d], Y[d]) for d in draws])
+        assert naive.mean() - ci.statistic > 0.7 * ci.standard_error
+        assert abs(ci.bootstrap_distribution.mean() - ci.statistic) < 0.25 * ci.standard_error
+
+
+def test_rsa_from_a_precomputed_rdm_equals_rsa_of_the_data():
+    rng = np.random.default_rng(5)
+    X, Y = rng.standard_normal((15, 6)), rng.standard_normal((15, 6))
+    for measure in (rg.RSA(), rg.RSA("euclidean", "pearson"), rg.RSA("sqeuclidean", "kendall_tau_a")):
+        direct = measure(X, Y)
+        metric = "sqeuclidean" if measure.rdm == "sqeuclidean" else measure.rdm
+        given = measure.compare(measure.prepare_rdm(pdist(X, metric)), measure.prepare_rdm(pdist(Y, metric)))
+        assert given == pytest.approx(direct, abs=1e-12)
+    with pytest.raises(ValueError, match="at least 2 dissimilarities"):
+        rg.RSA().prepare_rdm([1.0])
+    with pytest.raises(ValueError, match="constant"):
+        rg.RSA().prepare_rdm(np.ones(6))
+
+
 def _coverage(n_sim, method):
     # 1-D representations: biased linear CKA is the squared Pearson correlation; the population value is rho^2
     rho, n, hits = 0.6, 80, 0

@@ -174,6 +174,41 @@ def test_temporary_names_are_unique_per_writer(tmp_path):
     assert len(names) == 1000 and all(str(os.getpid()) in n.name for n in names)
 
 
+def test_every_file_reaches_the_disk_before_its_rename(tmp_path, monkeypatch):
+    """A rename of an unflushed file can survive a power cut as an empty tile: each file is fsynced first,
+    and its directory after the rename."""
+    import repgeo._store as store_module
+
+    events = []
+    real_fsync, real_replace, real_link = os.fsync, os.replace, os.link
+
+    def fsync(fd):
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}") if os.path.exists("/proc/self/fd") else fd))
+        return real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("rename", str(src), str(dst)))
+        return real_replace(src, dst)
+
+    def link(src, dst):
+        events.append(("rename", str(src), str(dst)))
+        return real_link(src, dst)
+
+    monkeypatch.setattr(store_module.os, "fsync", fsync)
+    monkeypatch.setattr(store_module.os, "replace", replace)
+    monkeypatch.setattr(store_module.os, "link", link)
+    got = rg.pairwise(reps_of(K=5), "procrustes", block_size=2, store=tmp_path / "s", n_jobs=1)
+    np.testing.assert_array_equal(got, rg.pairwise(reps_of(K=5), "procrustes"))
+    renames = [e for e in events if e[0] == "rename"]
+    assert len(renames) == 1 + len(tiles(tmp_path / "s"))  # meta.json and every tile
+    if not os.path.exists("/proc/self/fd"):
+        return
+    for rename in renames:
+        at = events.index(rename)
+        assert ("fsync", rename[1]) in events[:at], f"{rename[1]} was renamed before it was flushed"
+        assert ("fsync", str(tmp_path / "s")) in events[at + 1 :], "the directory was not synced after a rename"
+
+
 def test_threads_sharing_a_store_all_finish_right(tmp_path):
     """Writers used one temporary name per tile: the second rename failed with FileNotFoundError."""
     reps = reps_of(K=14, n=8)

@@ -22,7 +22,7 @@ import importlib as _importlib
 
 from ._measure import Measure, MeasureInfo
 from ._registry import get_measure, list_measures, register
-from ._version import __version__
+from ._version import __version__  # noqa: F401 - public, listed by __dir__
 from ._warnings import ConvergenceWarning, RepresentationWarning
 from .measures import (
     DSA,

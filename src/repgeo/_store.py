@@ -13,7 +13,10 @@ once, chooses the tile size (the stored one when resuming with
 without metadata, and creates the metadata atomically.  Every file is
 written to a temporary name unique to the writing process and renamed into
 place, so several processes may share one store: each finishes with the
-whole matrix, and no reader ever sees half a file.
+whole matrix, and no reader ever sees half a file.  A file's contents are
+flushed to the disk (``fsync``) before its rename, and the directory after it,
+so a power cut or a kernel crash cannot leave a renamed but empty tile (a
+partly written one would fail verification and be recomputed anyway).
 """
 
 from __future__ import annotations
@@ -61,6 +64,28 @@ def fingerprint(measure: Measure, labels: Sequence[str], digests: Sequence[str],
 def _unique_temporary(target: Path) -> Path:
     """A name next to ``target`` that no other process (or thread) will pick."""
     return target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
+
+
+def _sync_directory(path: Path) -> None:
+    """Make a rename inside ``path`` durable (POSIX; a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # Windows, or a file system that refuses: the rename stays atomic, only not yet durable
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_synced(path: Path, write: Any) -> None:
+    """Create ``path``, let ``write(fh)`` fill it, and flush it to the disk before returning."""
+    with open(path, "wb") as fh:
+        write(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def _read_meta(path: Path) -> dict | None:
@@ -159,7 +184,7 @@ class Store:
     def _create_meta(meta_file: Path, meta: dict) -> dict:
         """Write ``meta`` unless another process got there first; return what is on disk."""
         tmp = _unique_temporary(meta_file)
-        tmp.write_text(json.dumps(meta))
+        _write_synced(tmp, lambda fh: fh.write(json.dumps(meta).encode()))
         try:
             os.link(tmp, meta_file)  # atomic, and fails if the file exists: no process overwrites another's
         except FileExistsError:
@@ -168,6 +193,7 @@ class Store:
             os.replace(tmp, meta_file)
         finally:
             tmp.unlink(missing_ok=True)
+        _sync_directory(meta_file.parent)
         on_disk = _read_meta(meta_file)
         return on_disk if on_disk is not None else meta
 
@@ -198,13 +224,14 @@ class Store:
         return values
 
     def save(self, key: tuple[int, int], values: np.ndarray) -> None:
-        """Write the tile under a unique temporary name, then rename it into place (atomic)."""
+        """Write the tile under a unique temporary name, flush it to the disk, then rename it into place."""
         values = np.ascontiguousarray(values, dtype=np.float64)
         target = self._file(key)
         tmp = _unique_temporary(target)
+        checksum = np.array(self._checksum(key, values))
         try:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, values=values, checksum=np.array(self._checksum(key, values)))
+            _write_synced(tmp, lambda fh: np.savez(fh, values=values, checksum=checksum))
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
+        _sync_directory(self.path)

@@ -6,7 +6,8 @@ modules output: one ``(n_samples, n_features)`` array per layer, ready for
 every matrix measure.  A layer is never silently missing: a name that is not a
 module of the model raises with the valid names, and a module that never ran
 raises too.  With ``out=DIR`` the activations stream into ``.npy`` files (read
-back as memory maps) for data larger than memory; ``on_batch`` hands each
+back as memory maps), or into a zarr group with ``out="acts.zarr"``, for data
+larger than memory; ``on_batch`` hands each
 batch to a streaming accumulator (any object with ``update``), so two models
 can be compared without holding their activations at all.
 
@@ -63,6 +64,45 @@ class _NpyStream:
         self.fh.seek(0)
         self.fh.write(b"\x93NUMPY\x01\x00" + (_HEADER_BYTES - 10).to_bytes(2, "little") + text + b" " * pad + b"\n")
         self.fh.close()
+
+
+class _ZarrStream:
+    """Append rows to one array of a zarr group, created at the first block (chunks of one batch)."""
+
+    def __init__(self, group: Any, key: str) -> None:
+        self.group, self.key, self.array = group, key, None
+
+    def append(self, block: np.ndarray) -> None:
+        if self.array is None:
+            create = getattr(self.group, "create_array", None) or self.group.create_dataset  # zarr 3 / zarr 2
+            self.array = create(self.key, shape=(0, *block.shape[1:]), chunks=block.shape, dtype=block.dtype)
+        self.array.append(np.ascontiguousarray(block), axis=0)
+
+    def close(self) -> None:
+        """Nothing to finish: every block is complete on disk once appended."""
+
+
+def _open_streams(out: str | os.PathLike, order: list[str]) -> tuple[dict[str, Any], Callable[[], dict[str, Any]]]:
+    """One stream per layer under ``out``, and the function that reopens what they wrote read-only."""
+    target = Path(out)
+    if target.suffix == ".zarr":
+        import zarr
+
+        if target.exists() and any(target.iterdir()):
+            raise ValueError(f"out must be a new or empty zarr store; {target} already holds files")
+        group = zarr.open_group(str(target), mode="w")
+        keys = {name: _file_name(name)[: -len(".npy")] for name in order}
+
+        def reopen() -> dict[str, Any]:
+            stored = zarr.open_group(str(target), mode="r")
+            return {name: stored[key] for name, key in keys.items()}
+
+        return {name: _ZarrStream(group, keys[name]) for name in order}, reopen
+    if target.exists() and not target.is_dir():
+        raise ValueError(f"out must be a directory; {target} is a file")
+    target.mkdir(parents=True, exist_ok=True)
+    npy = {name: _NpyStream(target / _file_name(name)) for name in order}
+    return npy, lambda: {name: np.load(s.path, mmap_mode="r") for name, s in npy.items()}
 
 
 def _batches(inputs: Any, batch_size: int | None, torch: Any, dtype: Any) -> tuple[Iterable, int | None]:
@@ -205,7 +245,7 @@ def activations(
     progress: bool = False,
     on_batch: Any = None,
     keep: bool = True,
-) -> dict[str, np.ndarray]:
+) -> dict[str, Any]:
     """What the named modules of a PyTorch model output for ``inputs``.
 
     Parameters
@@ -228,6 +268,10 @@ def activations(
     out : path, optional
         A directory: each layer streams into ``out/<layer>.npy`` (``:`` becomes
         ``__``), and the returned arrays are read-only memory maps of those files.
+        A path ending in ``.zarr`` (new or empty) becomes a zarr group instead
+        (the ``io`` extra), one array per layer chunked by batch, and the
+        returned values are its read-only zarr arrays (``np.asarray`` loads
+        one; :func:`repgeo.pairwise` takes the group's path directly).
     flatten : bool, default True
         Reshape each output to ``(n_samples, n_features)``; ``False`` keeps the
         module's shape (channels first for convolutions: move them last,
@@ -248,7 +292,7 @@ def activations(
     -------
     dict of str to ndarray
         One array per layer, ``(n_samples, n_features)`` when flattened, in
-        the model's dtype.
+        the model's dtype (read-only memory maps or zarr arrays with ``out``).
 
     Raises
     ------
@@ -285,13 +329,9 @@ def activations(
     update = getattr(on_batch, "update", None)
     if on_batch is not None and not callable(update) and not callable(on_batch):
         raise TypeError(f"on_batch must be a callable or have an update method; got {type(on_batch).__name__}")
-    streams = None
+    streams = reopen = None
     if out is not None:
-        directory = Path(out)
-        if directory.exists() and not directory.is_dir():
-            raise ValueError(f"out must be a directory; {directory} is a file")
-        directory.mkdir(parents=True, exist_ok=True)
-        streams = {name: _NpyStream(directory / _file_name(name)) for name in order}
+        streams, reopen = _open_streams(out, order)
     kept: dict[str, list[np.ndarray]] = {name: [] for name in order}
     modes = {mod: mod.training for m in models.values() for mod in m.modules()}
     recorders = {key: _Recorder(torch, hooked[key]) for key in models}
@@ -326,8 +366,8 @@ def activations(
                 s.close()
         if not keep:
             return {}
-        if streams is not None:
-            return {name: np.load(s.path, mmap_mode="r") for name, s in streams.items()}
+        if reopen is not None:
+            return reopen()
         return {name: np.concatenate(parts) for name, parts in kept.items()}
     finally:
         for rec in recorders.values():
@@ -336,5 +376,5 @@ def activations(
             mod.training = training
         if streams is not None:
             for s in streams.values():
-                if not s.fh.closed:
+                if isinstance(s, _NpyStream) and not s.fh.closed:
                     s.close()

@@ -53,7 +53,7 @@ DEFAULT_FAMILY: dict[str, tuple[tuple[int, ...], int, bool]] = {
 
 @dataclass(frozen=True, eq=False)
 class DigitNetwork:
-    """One trained network: its hidden activations on the test images."""
+    """One trained network: its hidden activations on the test images, and its hidden-layer weights."""
 
     widths: tuple
     seed: int
@@ -61,6 +61,19 @@ class DigitNetwork:
     train_accuracy: float
     test_accuracy: float
     layers: tuple  # hidden-layer activations, each (n_test, width)
+    weights: tuple = field(default=(), repr=False)  # ((W, b), ...) of the hidden layers
+
+    def hidden(self, X: Any) -> list[np.ndarray]:
+        """The hidden layers' activations (ReLU) for inputs ``X`` of shape ``(..., 64)``, pixels in [0, 1].
+
+        Examples
+        --------
+        >>> nets = digit_networks({"tiny": ((16,), 0, False)}, max_iter=20, rng=0)
+        >>> net = nets.networks["tiny"]
+        >>> bool(np.array_equal(net.hidden(nets.inputs)[0], net.layers[0]))
+        True
+        """
+        return _relu_layers(self.weights, np.asarray(X, dtype=float))
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,9 +93,9 @@ class DigitNetworks:
         return reps
 
 
-def _hidden_activations(model: Any, X: np.ndarray) -> list[np.ndarray]:
+def _relu_layers(weights: tuple, X: np.ndarray) -> list[np.ndarray]:
     out, h = [], X
-    for W, b in zip(model.coefs_[:-1], model.intercepts_[:-1]):
+    for W, b in weights:
         h = np.maximum(h @ W + b, 0.0)  # the family is trained with ReLU units
         out.append(h)
     return out
@@ -139,13 +152,15 @@ def digit_networks(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(X_tr, targets)
+        weights = tuple(zip(model.coefs_[:-1], model.intercepts_[:-1]))
         nets[name] = DigitNetwork(
             widths=tuple(widths),
             seed=seed,
             shuffled_labels=shuffle,
             train_accuracy=float(model.score(X_tr, targets)),
             test_accuracy=float(model.score(X_te, y_te)),
-            layers=tuple(_hidden_activations(model, X_te)),
+            layers=tuple(_relu_layers(weights, X_te)),
+            weights=weights,
         )
         if log is not None:
             net = nets[name]

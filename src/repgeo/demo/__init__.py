@@ -22,7 +22,7 @@ from ._context import DemoContext, DemoSection
 __all__ = ["DemoContext", "DemoSection", "DemoResult", "SECTIONS", "run_demo"]
 
 #: Section modules of this package, in the order the summary shows them.
-SECTIONS = ("comparison", "capacity", "msa", "paths")
+SECTIONS = ("comparison", "stochastic", "capacity", "msa", "paths", "dynamics")
 
 
 @dataclass(frozen=True, eq=False)

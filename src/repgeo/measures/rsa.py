@@ -10,7 +10,7 @@ import numpy as np
 from .._measure import Measure, MeasureInfo
 from .._registry import register
 from .._linalg import centre_columns, to_unit_scale
-from .._validation import check_choice, check_matrix, non_constant_columns
+from .._validation import as_float_array, check_choice, check_matrix, non_constant_columns
 
 __all__ = ["RSA", "rdm", "RDM_METRICS", "RDM_COMPARISONS"]
 
@@ -159,15 +159,34 @@ class RSA(Measure):
         )
 
     def prepare(self, X: Any, name: str = "X") -> _Prepared:
+        return self.prepare_rdm(self.rdm_vector(X, name), name)
+
+    def rdm_vector(self, X: Any, name: str = "X") -> np.ndarray:
+        """The condensed RDM of ``X`` that :meth:`prepare` compares, at a scale where it is exact.
+
+        The data are brought near unit scale by a power of two first (centred
+        per column where the RDM ignores offsets), so squared distances stay
+        inside float64's range; every comparison ignores the RDM's scale.
+        """
         X = check_matrix(X, name)
-        # every comparison ignores the RDM's scale: bring the data near unit scale, so squared
-        # distances stay inside float64's range, by a power of two (exact: ties stay ties)
         if "translation" in self.info.invariances:  # as for every measure that ignores offsets
             non_constant_columns(X, name)
             unit, _, _ = centre_columns(X)  # per-column scaling: a huge constant column costs no digits
         else:
             unit, _ = to_unit_scale(X)
-        vec = rdm(unit, self.rdm, condensed=True, name=name)
+        return rdm(unit, self.rdm, condensed=True, name=name)
+
+    def prepare_rdm(self, vector: Any, name: str = "rdm") -> _Prepared:
+        """The prepared form of a condensed RDM (``scipy.spatial.distance`` order, or any subset of pairs).
+
+        Use it for dissimilarities computed elsewhere (a brain RDM, a
+        cross-validated distance), or for the pairs that remain when some are
+        excluded: :func:`repgeo.stats.bootstrap_ci` drops the pairs of a
+        stimulus with its own copy this way.
+        """
+        vec = as_float_array(vector, name, ndim=1)
+        if vec.size < 2:
+            raise ValueError(f"{name} must hold at least 2 dissimilarities to correlate; got {vec.size}")
         if np.ptp(vec) <= 1e-12 * max(float(np.abs(vec).max()), 1e-300):
             raise ValueError(f"the {self.rdm} RDM of {name} is constant; its correlation with another RDM is undefined")
         if self.comparison in ("spearman", "kendall_tau_a"):

@@ -15,6 +15,8 @@ any saved ``PairwiseResult`` ``.npz``  clustered heatmap per matrix
                                    explanations; capacity and geometry against layer
 ``msa_lazy_vs_rich.json`` (+ CSV)  MSA vs CKA; per-point MSA maps
 ``paths.json``                     path summaries; distance to labels by layer
+``stochastic.json``                stochastic shape distances of noisy responses
+``dynamics.json``                  DSA tables and heatmaps (oscillators, attractors)
 ``summary.txt``                    the text summary
 =================================  ==========================================
 
@@ -63,7 +65,7 @@ def build_report(results_dir: str | os.PathLike, *, title: str = "repgeo report"
         raise ValueError(f"results_dir must be a directory of results (e.g. from `repgeo demo`); got {str(d)!r}")
     sections = []
     for build in (s.inputs, s.measures_and_matrices, s.embedding_section, s.capacity_section, s.msa_section,
-                  s.paths_section, s.summary_section):
+                  s.paths_section, s.stochastic_section, s.dynamics_section, s.summary_section):
         try:
             built = build(d)
         except (ValueError, KeyError, IndexError, TypeError) as exc:  # a malformed or foreign file
@@ -73,7 +75,7 @@ def build_report(results_dir: str | os.PathLike, *, title: str = "repgeo report"
     if not sections:
         raise ValueError(
             f"results_dir {str(d)!r} holds no result file a report knows (networks.json, matrices.npz, an .npz "
-            "from `repgeo pairwise -o`, embedding_*.csv, capacity.json, msa_lazy_vs_rich.json, paths.json, summary.txt)"
+            "from `repgeo pairwise -o`, embedding_*.csv, capacity.json, msa_lazy_vs_rich.json, paths.json, stochastic.json, dynamics.json, summary.txt)"
         )
     return page(title, f"results from {d.resolve()} · repgeo {__version__}", sections)
 

@@ -274,6 +274,64 @@ def paths_section(d: Path) -> Section | None:
     return "paths", "Representational paths", "\n".join(parts)
 
 
+STOCHASTIC_MEASURES = ("procrustes (means)", "gaussian (Wasserstein)", "energy")
+
+
+def stochastic_section(d: Path) -> Section | None:
+    """Stochastic shape distances between responses to noisy images (stochastic.json)."""
+    if not (d / "stochastic.json").exists():
+        return None
+    res = _json(d / "stochastic.json")
+    names = res["labels"]
+    mats = {key: np.array(res[key]) for key in STOCHASTIC_MEASURES}
+    parts = [f"<p>Each network answers each of {res['n_conditions']} images, shown {res['n_repeats']} times with "
+             "Gaussian pixel noise, with a cloud of responses (second hidden layer). <i>procrustes (means)</i>: "
+             "the angular Procrustes distance between the clouds' means only; <i>gaussian (Wasserstein)</i>: the "
+             "stochastic shape distance that aligns means and covariances with one rotation (Duong et al. 2023); "
+             "<i>energy</i>: the energy distance between the whole response distributions, aligned. Distances from "
+             f"<b>{esc(names[0])}</b>:</p>"]
+    rows = [[esc(name)] + [number(mats[key][0, i]) for key in STOCHASTIC_MEASURES] for i, name in
+            enumerate(names) if i > 0]
+    parts.append(table(["system", *STOCHASTIC_MEASURES], rows, (0,)))
+    fig, axes = new_figure(15, 4.6, ncols=3)
+    for ax, key in zip(axes, STOCHASTIC_MEASURES):
+        heatmap(mats[key], labels=names, ax=ax, title=key)
+    parts.append(figure_html(fig, "The three distances between every pair of systems. Row two is the first "
+                                  "network at three times the pixel noise: compare how far each measure puts it "
+                                  "with how far it puts another seed (row three) and a shuffled-label network "
+                                  "(row four).", "stochastic shape heatmaps"))
+    return "stochastic", "Noisy responses (stochastic shape metrics)", "\n".join(parts)
+
+
+def dynamics_section(d: Path) -> Section | None:
+    """DSA among Van der Pol variants and among ring and line attractors (dynamics.json)."""
+    if not (d / "dynamics.json").exists():
+        return None
+    res = _json(d / "dynamics.json")
+    osc, att = res["oscillators"], res["attractors"]
+    parts = ["<p>Dynamical Similarity Analysis (DSA) compares how systems <i>evolve</i>: each system's states are "
+             "delay-embedded and fitted by a linear operator (DMD), and two operators are compared up to an "
+             "orthogonal change of coordinates (angular distance, radians). A smooth invertible warp of the states "
+             "keeps the dynamics; the Procrustes shape distance, which compares the states themselves at equal "
+             "time points, sees the warp.</p>"]
+    dsa, names = np.array(osc["dsa"]), osc["labels"]
+    shape = dict(zip(osc["procrustes_labels"], np.array(osc["procrustes"])[0]))
+    rows = [[esc(name), number(dsa[0, i]), number(shape.get(name)) if name in shape else "&mdash;"]
+            for i, name in enumerate(names) if i > 0]
+    parts.append(f"<h3>Van der Pol oscillator and its warps</h3><p>Distances from <b>{esc(names[0])}</b> "
+                 f"(DSA with {esc(', '.join(f'{k}={v}' for k, v in osc['settings'].items()))}; &mdash;: the time points are not paired, so the shape "
+                 "distance does not apply).</p>" + table(["system", "DSA", "angular Procrustes"], rows, (0,)))
+    fig, axes = new_figure(11.5, 4.6, ncols=2)
+    heatmap(dsa, labels=names, ax=axes[0], title="oscillators: DSA")
+    A = np.array(att["dsa"])
+    heatmap(A, labels=att["labels"], ax=axes[1], title="attractors: DSA")
+    parts.append(figure_html(fig, "DSA between every pair of systems. Left: the oscillator, another start, three "
+                                  "warps (small distances) and a different system (mu=3, large). Right: ring and "
+                                  "line attractor populations, two seeds each: within-kind distances are the "
+                                  "smaller.", "DSA heatmaps"))
+    return "dynamics", "Dynamics (DSA)", "\n".join(parts)
+
+
 def summary_section(d: Path) -> Section | None:
     """The demo's plain-text summary (summary.txt), verbatim."""
     if not (d / "summary.txt").exists():

@@ -69,12 +69,16 @@ def _permuted(measure: Measure, prepared: Any, idx: np.ndarray) -> Any:
     if isinstance(measure, (LinearCKA, AngularCKA)) and isinstance(prepared, _LinearPrepared):
         return _LinearPrepared(prepared.feats[idx], prepared.row_sq[idx], prepared.norm)
     if isinstance(measure, RSA) and isinstance(prepared, _RSAPrepared):
-        n = len(idx)
-        i, j = np.triu_indices(n, 1)
-        a, b = np.minimum(idx[i], idx[j]), np.maximum(idx[i], idx[j])
-        condensed = n * a - a * (a + 1) // 2 + (b - a - 1)  # scipy's squareform order
-        return _RSAPrepared(prepared.vector[condensed], prepared.ties)
+        i, j = np.triu_indices(len(idx), 1)
+        return _RSAPrepared(prepared.vector[_condensed_index(len(idx), idx[i], idx[j])], prepared.ties)
     return None
+
+
+def _condensed_index(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Positions of the stimulus pairs ``(i, j)``, ``i != j``, in a condensed RDM of ``n`` stimuli
+    (scipy's ``squareform`` order)."""
+    a, b = np.minimum(i, j), np.maximum(i, j)
+    return n * a - a * (a + 1) // 2 + (b - a - 1)
 
 
 def permutation_test(

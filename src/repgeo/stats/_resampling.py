@@ -12,7 +12,8 @@ import scipy.stats
 from .._linalg import to_unit_scale
 from .._result import Result
 from .._validation import as_float_array, check_choice, check_in_range, check_matched_rows, check_positive_int, check_rng
-from ._permutation import _as_measure, _scipy_rng
+from ..measures.rsa import RSA
+from ._permutation import _as_measure, _condensed_index, _scipy_rng
 
 __all__ = ["BootstrapResult", "NoiseCeiling", "bootstrap_ci", "noise_ceiling", "spearman_brown"]
 
@@ -90,8 +91,13 @@ def bootstrap_ci(
     and evaluates ``m(X[I], Y[I])``; the interval is the chosen quantile
     construction over the resamples (BCa: Efron 1987, bias- and
     skew-corrected, with a jackknife over stimuli).  Duplicated stimuli
-    enter a resample as repeated rows; for RSA they add zero-distance
-    pairs, a known bias of naive stimulus bootstrap (Schuett et al. 2023).
+    enter a resample as repeated rows.  For :class:`repgeo.RSA` a stimulus
+    and its own copy would add a zero dissimilarity to both RDMs at the same
+    place, pulling every RDM correlation up (the bias of naive stimulus
+    bootstrap, Schuett et al. 2023): those pairs are left out, and each
+    resample compares the RDM entries of the remaining pairs (repeated
+    pairs of distinct stimuli count as often as they were drawn), taken
+    from the RDMs of ``X`` and ``Y`` computed once.
     Where BCa is undefined (every resample gives nearly the same value, so
     its acceleration is 0/0) the percentile interval is returned.
 
@@ -112,10 +118,27 @@ def bootstrap_ci(
     X_arr, Y_arr = np.asarray(X), np.asarray(Y)
     check_matched_rows([X_arr, Y_arr], ["X", "Y"])
 
+    if isinstance(measure, RSA):
+        n = X_arr.shape[0]
+        rdm_x, rdm_y = measure.rdm_vector(X_arr, "X"), measure.rdm_vector(Y_arr, "Y")
+
+        def evaluate(idx: np.ndarray) -> float:
+            i, j = np.triu_indices(idx.size, 1)
+            keep = idx[i] != idx[j]  # a stimulus against its own copy: no information, a shared zero
+            where = _condensed_index(n, idx[i][keep], idx[j][keep])
+            return measure.compare(
+                measure.prepare_rdm(rdm_x[where], "X's resampled RDM"),
+                measure.prepare_rdm(rdm_y[where], "Y's resampled RDM"),
+            )
+    else:
+
+        def evaluate(idx: np.ndarray) -> float:
+            return measure(X_arr[idx], Y_arr[idx])
+
     def statistic(idx: np.ndarray) -> float:
         idx = np.asarray(idx, dtype=np.intp)
         try:
-            return measure(X_arr[idx], Y_arr[idx])
+            return evaluate(idx)
         except ValueError as exc:
             raise ValueError(
                 f"a bootstrap resample of the stimuli of X and Y ({np.unique(idx).size} distinct of {idx.size}) "
