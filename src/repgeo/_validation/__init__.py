@@ -35,6 +35,8 @@ __all__ = [
     "norm_in_data_units",
     "as_jacobians",
     "as_metrics",
+    "metric_scan",
+    "metric_stack",
     "check_same_points",
     "check_psd",
     "check_shape",

@@ -15,6 +15,63 @@ def as_jacobians(J: Any, name: str, *, xp: Any = None) -> Any:
     return as_float_array(J, name, layout="jacobian", xp=xp)
 
 
+def metric_stack(G: Any, name: str, *, single: bool = True, xp: Any = None) -> Any:
+    """``G`` as a float64 stack ``(n_points, m, m)`` of square matrices, not yet scanned.
+
+    The conversion and shape checks of :func:`as_metrics` alone: entries may
+    still be non-finite or asymmetric.  Callers that work through the stack
+    in blocks screen each block with :func:`metric_scan` and call
+    :func:`as_metrics` (which raises the full message) only when a block is
+    not clean, so the data is read once.
+    """
+    xp = NUMPY if xp is None else xp
+    G = as_float_array(G, name, ndim=(2, 3) if single else 3, allow_nonfinite=True, xp=xp)
+    if G.ndim == 2:
+        G = G[None]
+    m = G.shape[1]
+    if G.shape[-1] != m:
+        raise ValueError(
+            f"{name} must hold square (m, m) metric tensors; got trailing shape {tuple(G.shape[-2:])}"
+        )
+    return G
+
+
+#: Scales at which :func:`metric_scan` can certify a matrix: ``G - G^T`` cannot overflow, and its
+#: threshold lies far above the subnormals.
+_SCAN_RANGE = (2.0**-900, 2.0**1020)
+
+
+def metric_scan(g: Any, xp: Any = None, scale: Any = None) -> tuple[Any, Any]:
+    """One quick pass over a block of square matrices: ``(scale, clean)`` per point.
+
+    ``scale`` is the mean of the diagonal ``tr(G) / m`` unless given (the
+    largest absolute entry, say); either is at most the largest absolute entry
+    that :func:`as_metrics` compares against.  ``clean`` marks points that
+    :func:`as_metrics` certainly accepts: ``scale`` in ``[2^-900, 2^1020]``
+    and ``max (G - G^T) <= 0.5e-8 scale``.  That is half the tolerance of
+    :func:`as_metrics`, whose halves-first difference exceeds half of this
+    one only by rounding (far inside the margin at these scales).  A NaN or
+    inf entry anywhere makes ``G - G^T`` NaN or inf (``inf - inf`` on the
+    diagonal), so such points are never clean.  A point that is not clean may
+    still be valid; callers then run :func:`as_metrics`.
+
+    The block is first tested as a whole (its largest ``G - G^T`` against
+    its smallest scale), which exact symmetry always passes; per-point maxima
+    are taken only when that test fails.
+    """
+    xp = NUMPY if xp is None else xp
+    n, m = g.shape[:2]
+    if scale is None:
+        scale = xp.einsum("pii->p", g) / m
+    with xp.errstate(invalid="ignore", over="ignore"):
+        D = g - g.swapaxes(-1, -2)  # antisymmetric: its largest entry is its largest absolute entry
+        low, high = float(xp.amin(scale, axis=0)), float(xp.amax(scale, axis=0))
+        if _SCAN_RANGE[0] <= low and high <= _SCAN_RANGE[1] and float(xp.amax(D.reshape(-1), axis=0)) <= 0.5e-8 * low:
+            return scale, xp.ones((n,)) > 0
+        asym = xp.amax(D.reshape(n, m * m), axis=1)  # NaN propagates
+    return scale, (scale >= _SCAN_RANGE[0]) & (scale <= _SCAN_RANGE[1]) & (asym <= 0.5e-8 * scale)
+
+
 def as_metrics(
     G: Any, name: str, *, single: bool = True, with_scale: bool = False, symmetrise: bool = True, xp: Any = None
 ) -> Any:
@@ -31,21 +88,16 @@ def as_metrics(
     torch ``xp`` keeps the stack in torch on its device (see :func:`as_float_array`).
     """
     xp = NUMPY if xp is None else xp
-    G = as_float_array(G, name, ndim=(2, 3) if single else 3, allow_nonfinite=True, xp=xp)
-    if G.ndim == 2:
-        G = G[None]
+    G = metric_stack(G, name, single=single, xp=xp)
     n, m = G.shape[:2]
-    if G.shape[-1] != m:
-        raise ValueError(
-            f"{name} must hold square (m, m) metric tensors; got trailing shape {tuple(G.shape[-2:])}"
-        )
     upper, lower = np.triu_indices(m, 1)
     upper, lower = xp.index(upper * m + lower), xp.index(lower * m + upper)  # flat indices of the two triangles
     amax, asym = xp.empty((n,)), xp.zeros((n,))
     for sl in xp.blocks(n, m):  # NaN/inf entries are reported below, with their counts, not warned about here
         g = G[sl].reshape(-1, m * m)
         amax[sl] = xp.maximum(xp.amax(g, axis=1), -xp.amin(g, axis=1))  # NaN and inf propagate
-        if m > 1:
+        clean = metric_scan(G[sl], xp, scale=amax[sl])[1]
+        if m > 1 and not bool(clean.all()):  # the exact check, where the quick one cannot certify
             # halves first: no overflow near the float maximum
             with xp.errstate(invalid="ignore"):
                 asym[sl] = xp.amax(xp.abs(0.5 * g[:, upper] - 0.5 * g[:, lower]), axis=1)  # |G - G^T| / 2

@@ -1,10 +1,14 @@
 r"""Batched distances between symmetric positive-definite (SPD) matrices.
 
 Every function takes two stacks ``(n_points, m, m)`` (or two single ``(m, m)``
-matrices) and returns one distance per point.  The work is done on whole
-stacks by batched LAPACK routines (``cholesky``, ``eigvalsh``, ``svd``,
-``eigh``); there is no Python loop over points.  Eigen-work is in float64:
-the spectral ratio is a ratio of extreme eigenvalues.
+matrices) and returns one distance per point.  The work is done on stacks
+by batched LAPACK routines (``cholesky``, ``eigvalsh``, ``svd``, ``eigh``);
+there is no Python loop over points.  The distances of the generalised
+eigenvalues (spectral ratio, AIRM, Thompson, ``generalized_eigvalsh``,
+``airm_split``) read each input stack once, in cache-sized blocks that are
+checked, scaled and factored while in cache; their errors are those a
+separate validation pass would raise, in the same order.  Eigen-work is in
+float64: the spectral ratio is a ratio of extreme eigenvalues.
 
 Torch tensors are computed on with torch, on their device (CPU or CUDA), by
 the same algorithm (:mod:`repgeo._backend`), and the results are float64
@@ -16,12 +20,13 @@ detached.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
 
 from .._backend import namespace
-from .._validation import as_metrics, check_choice, check_psd
+from .._validation import as_metrics, check_choice, check_psd, metric_scan, metric_stack
 from . import _kernels as K
 
 __all__ = [
@@ -39,21 +44,46 @@ __all__ = [
 SPD_DISTANCES = ("spectral_ratio", "airm", "log_euclidean", "bures", "thompson")
 
 
-def _pair(G1: Any, G2: Any) -> tuple[tuple, tuple, bool]:
-    """Validated stacks, each with its per-point largest entry: ``((G1, amax1), (G2, amax2), single)``.
+def _pair(G1: Any, G2: Any, scan: bool = True) -> tuple[Any, Any, bool]:
+    """Validated stacks: ``((G1, amax1), (G2, amax2), single)``, each with its per-point largest entry.
 
-    Both become tensors on one device if either is a tensor.
+    Both become tensors on one device if either is a tensor.  With
+    ``scan=False`` only the conversion and shape checks run here and the
+    stacks come back as ``(G1, G2, single)``: :func:`_pencil` screens them block
+    by block in its one pass, and raises the same errors in the same order.
     """
     single = np.ndim(G1) == 2 and np.ndim(G2) == 2
     xp = namespace(G1, G2)
-    # the kernels read the lower triangles only (Cholesky, eigvalsh, eigh): no symmetrised copy
-    A = as_metrics(G1, "G1", with_scale=True, symmetrise=False, xp=xp)
-    B = as_metrics(G2, "G2", with_scale=True, symmetrise=False, xp=xp)
-    if A[0].shape != B[0].shape:
-        raise ValueError(
-            f"G1 has shape {tuple(A[0].shape)} but G2 has {tuple(B[0].shape)}; metric tensors must be paired point by point"
-        )
+    if scan:
+        # the kernels read the lower triangles only (Cholesky, eigvalsh, eigh): no symmetrised copy
+        A = as_metrics(G1, "G1", with_scale=True, symmetrise=False, xp=xp)
+        B = as_metrics(G2, "G2", with_scale=True, symmetrise=False, xp=xp)
+        _same_shape(A[0], B[0])
+        return A, B, single
+    A = metric_stack(G1, "G1", xp=xp)
+    try:
+        B = metric_stack(G2, "G2", xp=xp)
+    except (TypeError, ValueError):
+        as_metrics(A, "G1", xp=xp)  # G1's own errors come first, as in a full pass
+        raise
+    if A.shape != B.shape:
+        _validate(A, B)
+        _same_shape(A, B)
     return A, B, single
+
+
+def _same_shape(A: Any, B: Any) -> None:
+    if A.shape != B.shape:
+        raise ValueError(
+            f"G1 has shape {tuple(A.shape)} but G2 has {tuple(B.shape)}; metric tensors must be paired point by point"
+        )
+
+
+def _validate(G1: Any, G2: Any) -> None:
+    """The full checks of both stacks, G1 first (raises the first error a full pass would)."""
+    xp = namespace(G1, G2)
+    as_metrics(G1, "G1", symmetrise=False, xp=xp)
+    as_metrics(G2, "G2", symmetrise=False, xp=xp)
 
 
 def _out(values: Any, single: bool) -> Any:
@@ -63,16 +93,23 @@ def _out(values: Any, single: bool) -> Any:
     return values[0] if namespace(values).is_torch else float(values[0])
 
 
-def _factor(G: np.ndarray, amax: np.ndarray, name: str, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def _factor(
+    G: np.ndarray, amax: np.ndarray | None, name: str, offset: int = 0, normalised: tuple | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``(log s, R)`` with ``G = s R^T R``; ``ValueError`` naming the point if not positive definite.
 
-    ``offset`` is the index of ``G[0]`` in the caller's stack (errors name the caller's point).
+    ``offset`` is the index of ``G[0]`` in the caller's stack (errors name the caller's point);
+    ``normalised``, the caller's ``(G / s, log s)``, replaces :func:`K.normalise` (and ``amax``).
     """
     xp = namespace(G)
-    Gn, log_s = K.normalise(G, jacobian=False, amax=amax)
+    Gn, log_s = K.normalise(G, jacobian=False, amax=amax) if normalised is None else normalised
     try:
         R = K.chol_factor(Gn)
-        failed = ~xp.isfinite(R).all(axis=(-2, -1)) | ~(xp.abs(xp.diagonal(R)) > 0).all(axis=-1)
+        # every off-diagonal entry of R enters a later pivot, so a NaN or inf anywhere in R
+        # (and any failed pivot) leaves a diagonal entry that is not positive and finite
+        d = xp.diagonal(R)
+        good = (d > 0) & (d < math.inf)
+        failed = xp.zeros((0,)) > 0 if bool(good.all()) else ~good.all(axis=-1)  # per point only if needed
     except np.linalg.LinAlgError:  # numpy raises for the whole stack: find the failing points one by one
         failed = np.array([not _cholesky_ok(g) for g in Gn])
     if failed.any():
@@ -96,30 +133,48 @@ def _cholesky_ok(g: np.ndarray) -> bool:
         return False
 
 
-def _pencil(A: tuple, B: tuple, kind: str, logdet: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def _pencil(G1: Any, G2: Any, kind: str, logdet: bool = False) -> tuple[Any, Any, Any]:
     """Singular values of ``R1 R2^{-1}`` (accurate for ``kind``), ``log(s1 / s2)`` and ``log det(R1 / R2)``.
 
-    The last is computed only with ``logdet`` (None otherwise).
+    ``G1`` and ``G2`` come from ``_pair(..., scan=False)``.  The last result is
+    computed only with ``logdet`` (None otherwise).
 
-    Works through the stack in blocks of about a megabyte (:func:`K.blocks`), so every
-    intermediate stays in cache; errors name the point in the whole stack.
+    One pass through the stacks in cache-sized blocks (:func:`K.blocks`): each
+    block is screened (:func:`metric_scan`), normalised, factored and solved
+    while it is in cache.  A block the quick screen cannot certify, and every
+    error, first runs the full checks of both stacks (:func:`as_metrics`), so
+    the errors and their order are those of a separate validation pass; errors
+    name the point in the whole stack.
     """
-    (G1, a1), (G2, a2) = A, B
     xp = namespace(G1)
     n, m = G1.shape[:2]
     sv, dlog, dlogdet = xp.empty((n, m)), xp.empty((n,)), xp.empty((n,)) if logdet else None
+    validated = False
     for sl in xp.blocks(n, m):
-        (ls1, R1), (ls2, R2) = _factor(G1[sl], a1[sl], "G1", sl.start), _factor(G2[sl], a2[sl], "G2", sl.start)
-        R2_inv = K.tri_inv(R2)
-        sv[sl] = K.pencil_sv(R1, R2_inv, kind)
-        ok = K.resolvable_pencil(sv[sl], R2_inv)
-        if not ok.all():
-            i = int(np.flatnonzero(~xp.to_numpy(ok))[0])
-            lo, hi = float(sv[sl.start + i, 0]) ** 2, float(sv[sl.start + i, -1]) ** 2
-            raise ValueError(
-                f"G1 and G2 are too ill-conditioned at point {sl.start + i} (generalised eigenvalues "
-                f"{lo:.3g} to {hi:.3g} after scaling) to resolve in float64; regularise them"
-            )
+        g1, g2 = G1[sl], G2[sl]
+        (s1, clean1), (s2, clean2) = metric_scan(g1, xp), metric_scan(g2, xp)
+        clean = bool((clean1 & clean2).all())
+        if not validated and not clean:
+            _validate(G1, G2)  # raises, unless the quick screen was only unsure
+            validated = True
+        # a clean block has a certified scale (the mean eigenvalue); others get the general normalisation
+        n1, n2 = (K.scale_by(g1, s1), K.scale_by(g2, s2)) if clean else (None, None)
+        try:
+            (ls1, R1), (ls2, R2) = _factor(g1, None, "G1", sl.start, n1), _factor(g2, None, "G2", sl.start, n2)
+            R2_inv = K.tri_inv(R2)
+            sv[sl] = K.pencil_sv(R1, R2_inv, kind)
+            ok = K.resolvable_pencil(sv[sl], R2_inv)
+            if not ok.all():
+                i = int(np.flatnonzero(~xp.to_numpy(ok))[0])
+                lo, hi = float(sv[sl.start + i, 0]) ** 2, float(sv[sl.start + i, -1]) ** 2
+                raise ValueError(
+                    f"G1 and G2 are too ill-conditioned at point {sl.start + i} (generalised eigenvalues "
+                    f"{lo:.3g} to {hi:.3g} after scaling) to resolve in float64; regularise them"
+                )
+        except ValueError:
+            if not validated:
+                _validate(G1, G2)  # an invalid input anywhere is reported first, as by a separate pass
+            raise
         dlog[sl] = ls1 - ls2
         if logdet:
             dlogdet[sl] = K.log_det_triangular(R1) - K.log_det_triangular(R2)
@@ -162,7 +217,7 @@ def generalized_eigvalsh(G1: Any, G2: Any) -> np.ndarray:
     >>> generalized_eigvalsh(np.diag([4.0, 1.0]), np.eye(2))
     array([1., 4.])
     """
-    A, B, single = _pair(G1, G2)
+    A, B, single = _pair(G1, G2, scan=False)
     sv, dlog, _ = _pencil(A, B, "eigenvalues")
     xp = namespace(sv)
     with xp.errstate(over="ignore"):
@@ -172,7 +227,7 @@ def generalized_eigvalsh(G1: Any, G2: Any) -> np.ndarray:
 
 def _eigen_distance(kind: str) -> Callable[[Any, Any], Any]:
     def distance(G1: Any, G2: Any) -> Any:
-        A, B, single = _pair(G1, G2)
+        A, B, single = _pair(G1, G2, scan=False)
         sv, dlog, _ = _pencil(A, B, kind)
         return _out(K.from_pencil(sv, dlog, kind), single)
 

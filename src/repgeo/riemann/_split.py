@@ -58,7 +58,7 @@ def airm_split(G1: Any, G2: Any) -> AIRMSplit:
     >>> airm_split(np.stack([4 * np.eye(2)] * 3), np.stack([np.eye(2)] * 3)).shape.shape
     (3,)
     """
-    A, B, single = _pair(G1, G2)
+    A, B, single = _pair(G1, G2, scan=False)
     sv, dlog, dlogdet = _pencil(A, B, "airm", logdet=True)
     xp = namespace(sv)
     m = sv.shape[-1]
