@@ -327,14 +327,24 @@ _PREVIOUS = Path(__file__).parent / "data" / "dsa_optimiser_previous.npz"
     [(10, 5)] + [pytest.param(rank, 1, marks=pytest.mark.slow) for rank in (10, 20, 30)],
 )
 def test_no_pair_worse_than_the_previous_optimiser(rank, every):
-    # the 45 pairs of the benchmark's systems (benchmarks/bench_dsa.py), with the angles the optimiser of
-    # commit d8f2b8b found (tests/data/make_dsa_optimiser_previous.py): the faster screening and refinement
-    # must never end higher
+    """The 45 pairs of the benchmark's systems (benchmarks/bench_dsa.py), with the angles the optimiser of
+    commit d8f2b8b found (tests/data/make_dsa_optimiser_previous.py): the faster screening and refinement
+    must not end higher.
+
+    At rank 10 every pair's minimum is stable to rounding (inputs perturbed by 1 ulp move no angle by more
+    than 3e-16), so the bound is strict.  At ranks 20 and 30 the multistart is not: 1-ulp perturbations of the
+    stored operators ended 0-7 of the 45 pairs above the stored angle, by up to 5.3e-3 rad (three draws per
+    rank), so another CPU or BLAS may too.  There the test asks what rounding cannot break: at least 36 of
+    45 pairs no higher, and none higher by more than 2e-2 rad."""
     data = np.load(_PREVIOUS)
     ops, previous = data[f"operators_{rank}"], data[f"angles_{rank}"]
     pairs = list(zip(*np.triu_indices(len(ops), 1)))[::every]
     now = np.array([align_vector_fields(ops[i], ops[j]).angular for i, j in pairs])
-    assert np.all(now <= previous[::every] + 1e-9), (now - previous[::every]).max()
+    excess = now - previous[::every]
+    if rank == 10:
+        assert np.all(excess <= 1e-9), excess.max()
+    else:
+        assert np.sum(excess > 1e-9) <= 9 and excess.max() <= 2e-2, (np.sum(excess > 1e-9), excess.max())
 
 
 @pytest.mark.parametrize("n", [2, 3, 6, 12])

@@ -98,7 +98,11 @@ def test_landmark_distances_are_rows_of_the_all_pairs_matrix_and_maxmin():
         nearest = D[ld.landmarks[:j]].min(axis=0)
         assert nearest[ld.landmarks[j]] == pytest.approx(nearest.max(), abs=1e-12)
     again = landmark_distances(dict(zip("abcdefghijklmnopqrstuvwxyz0123", reps)), m, landmarks=ld.landmarks)
-    np.testing.assert_allclose(again.distances, ld.distances, atol=0)
+    # given landmarks go through the engine's tiles: GEMMs blocked differently, rounding only
+    np.testing.assert_allclose(again.distances, ld.distances, atol=1e-12)
+    assert (again.distances[np.arange(6), ld.landmarks] == 0).all()
+    parallel = landmark_distances(reps, m, landmarks=ld.landmarks, n_jobs=2)
+    np.testing.assert_allclose(parallel.distances, again.distances, atol=1e-12)
     assert again.labels[:2] == ["a", "b"]
 
 
@@ -166,3 +170,14 @@ def test_classical_mds_refuses_distances_whose_squares_overflow():
     assert np.isfinite(big.eigenvalues).all() and np.isfinite(big.coords).all()
     with pytest.raises(ValueError, match="D has distances up to .*divide D by a constant"):
         classical_mds(D * 1e300)
+
+
+def test_given_landmarks_go_through_the_engine_with_a_store(tmp_path):
+    reps = _family(12, 3)
+    idx = np.array([4, 0, 9])
+    first = landmark_distances(reps, "procrustes", landmarks=idx, store=tmp_path / "s")
+    assert list((tmp_path / "s").glob("tile_*.npz"))  # tiles kept: a rerun resumes
+    again = landmark_distances(reps, "procrustes", landmarks=idx, store=tmp_path / "s")
+    np.testing.assert_array_equal(again.distances, first.distances)
+    D = rg.pairwise(reps, "procrustes")
+    np.testing.assert_allclose(first.distances, D[idx], atol=1e-12)

@@ -20,7 +20,9 @@ The default profile runs a few hundred examples per function;
 from __future__ import annotations
 
 import functools
+import importlib
 import re
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -225,7 +227,9 @@ def _pairwise_case(data, name, guard):
         for k, spec in enumerate(specs)
     ]
     kwargs = {"other": reps[1:]} if how == "other" else {"test": held_out} if how == "test" and hasattr(measure, "fit") else {}
-    out = guard.call(functools.partial(rg_pairwise, measure=name, block_size=2, **kwargs), reps)
+    n_jobs = data.draw(st.sampled_from([1, 2]), label="n_jobs")  # 2: tiles on the engine's threads, forced
+    with mock.patch.object(importlib.import_module("repgeo.pairwise._engine"), "THREAD_SECONDS", -1.0):
+        out = guard.call(functools.partial(rg_pairwise, measure=name, block_size=2, n_jobs=n_jobs, **kwargs), reps)
     check_outcome(out, (-np.inf, np.inf) if "test" in kwargs else measure.info.bounds, ("reps", "other", "test"))
     if not isinstance(out, Raised) and not kwargs:  # the block path agrees with the direct call
         direct = guard.call(measure, reps[0], reps[1])

@@ -30,7 +30,8 @@ LAYERS = [
     {"_registry", "_store"},
     {"riemann", "capacity", "dynamics", "datasets"},  # numerical families: arrays in, arrays out
     {"measures"},  # the registered measures, built on the families
-    {"pairwise", "embed"},  # engines over many representations
+    {"pairwise"},  # the engine over many representations
+    {"embed"},  # embeddings of many representations (landmark distances go through the engine)
     {"paths", "shape_space", "stats", "testing", "capture", "plot"},  # tools built on measures and engines
     {"report", "demo"},  # applications
     {"cli"},

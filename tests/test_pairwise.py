@@ -151,11 +151,20 @@ def always_parallel(monkeypatch):
     monkeypatch.setattr(importlib.import_module("repgeo.pairwise._engine"), "PARALLEL_SECONDS", -1.0)
 
 
+@dataclass(frozen=True)
+class ShapeInProcesses(rg.ShapeMetric):
+    """A shape metric that declines threads, so that the engine sends it to worker processes."""
+
+    @property
+    def releases_gil(self):
+        return False
+
+
 def test_large_prepared_arrays_travel_to_workers_as_memory_maps(always_parallel):
     """Prepared arrays are written once to the disk cache and memory-mapped by workers; results are unchanged."""
     rng = np.random.default_rng(4)
     reps = [rng.standard_normal((1500, 100)) for _ in range(4)]
-    measure = rg.ShapeMetric(score="euclidean")
+    measure = ShapeInProcesses(score="euclidean")
     expected = rg.pairwise(reps, measure, n_jobs=1)
     got = rg.pairwise(reps, measure, n_jobs=2, block_size=1)
     np.testing.assert_allclose(got, expected, rtol=1e-12)

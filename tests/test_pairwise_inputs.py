@@ -128,14 +128,16 @@ def test_small_work_stays_in_this_process(monkeypatch):
         raise AssertionError("workers were started for milliseconds of work")
 
     monkeypatch.setattr(joblib, "Parallel", no_workers)
+    monkeypatch.setattr(importlib.import_module("repgeo.pairwise._engine"), "ThreadPoolExecutor", no_workers)
     reps = arrays(6)
-    np.testing.assert_array_equal(rg.pairwise(reps, "rsa", n_jobs=2), rg.pairwise(reps, "rsa"))
+    # automatic tiles differ with the number of workers, so GEMMs sum in another order: rounding only
+    np.testing.assert_allclose(rg.pairwise(reps, "rsa", n_jobs=2), rg.pairwise(reps, "rsa"), rtol=1e-12, atol=1e-15)
 
 
 def test_workers_cap_their_blas_threads():
     from threadpoolctl import threadpool_info
 
-    with tiles._limits(1):
+    with tiles.blas_limits(1):
         assert all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
 
 
@@ -143,6 +145,7 @@ def test_automatic_tiles_respect_the_memory_budget():
     assert tiles.auto_block(2000, 2000, 2, rep_bytes=200_000, tile_budget=10**12) == 354  # 16 tiles
     assert tiles.auto_block(2000, 2000, 2, rep_bytes=200_000, tile_budget=8_000_000) == 20
     assert tiles.auto_block(10, 10, 2, rep_bytes=10**9, tile_budget=1) == 1
+    assert tiles.auto_block(2000, 2000, 1, rep_bytes=200_000, tile_budget=10**12) == 708  # serial: 4 tiles
     i, j = tiles.tile_pairs((0, 0), 3, 5, 5, "symmetric", False)
     assert (i < j).all() and i.dtype.kind == "i" and list(zip(i, j)) == [(0, 1), (0, 2), (1, 2)]
 
@@ -198,3 +201,22 @@ def test_a_zarr_group_and_an_hdf5_file_equal_the_arrays(tmp_path):
     from_h5 = rg.pairwise_labeled(tmp_path / "reps.h5", "procrustes", n_jobs=2, block_size=2)
     np.testing.assert_allclose(from_h5.values, expected.values, rtol=0, atol=1e-12)
     assert from_h5.labels == tuple(f"layers/{name}" for name in expected.labels)
+
+
+@pytest.mark.parametrize("name, shape", [("gaussian_shape", (12, 5, 3)), ("energy_shape", (12, 5, 3)), ("conv_shape", (12, 4, 4, 3))])
+def test_held_out_for_stochastic_and_convolutional_measures(monkeypatch, name, shape):
+    """Measures with fit() on other input layouts: each pair fitted on train, scored on test; with
+    fit_prepared (the stochastic ones) every training set is prepared once, not once per pair."""
+    rng = np.random.default_rng(11)
+    m = rg.get_measure(name)
+    train = [rng.standard_normal(shape) for _ in range(4)]
+    test = [rng.standard_normal((7,) + shape[1:]) for _ in range(4)]
+    want = np.array([[m.fit(a, b)(c, d) for b, d in zip(train, test)] for a, c in zip(train, test)])
+    calls = []
+    original = type(m).prepare
+    monkeypatch.setattr(type(m), "prepare", lambda self, X, name="X": calls.append(name) or original(self, X, name))
+    got = rg.pairwise(train, m, test=test)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    if hasattr(m, "fit_prepared"):
+        held_out = [c for c in calls if c.endswith("(train)")]
+        assert sorted(held_out) == sorted(f"reps['{k}'] (train)" for k in range(4))

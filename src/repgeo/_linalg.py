@@ -43,7 +43,8 @@ def power_of_two_exponent(x: np.ndarray | float) -> int:
     >>> power_of_two_exponent(np.zeros(2))
     0
     """
-    top = float(np.max(np.abs(x), initial=0.0))
+    x = np.asarray(x)
+    top = float(max(-x.min(), x.max())) if x.size else 0.0  # max |x| without a temporary copy
     if top == 0.0 or not np.isfinite(top):
         return 0
     return int(np.frexp(top)[1])
@@ -69,7 +70,8 @@ def frobenius_norm(x: np.ndarray) -> float:
     >>> bool(np.isclose(frobenius_norm(np.array([3e200, 4e200])), 5e200))
     True
     """
-    unit, e = to_unit_scale(x)
+    e = power_of_two_exponent(x)
+    unit = x if e == 0 else np.ldexp(x, -e)  # already at unit scale (e == 0): no copy
     return float(np.ldexp(np.linalg.norm(unit), e))
 
 
@@ -135,24 +137,30 @@ def centre_columns(X: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
     (array([[ 0. , -0.5],
            [ 0. ,  0.5]]), 1, array([1.7e+308, 2.0e+000]))
     """
-    top = np.abs(X).max(axis=0)
+    top = _largest_magnitudes(X)
     col_e = np.where(top > 0, np.frexp(top)[1], 0)
-    S = np.ldexp(X, -col_e)
+    C = np.ldexp(X, -col_e)  # one working copy, updated in place below
     # centred through differences from the first row: exact for a constant column (whose plain
     # mean may be off by an ulp, a spurious variation of eps * offset), and accurate to the
     # column's variation rather than to its offset
-    D = S - S[0]
-    shift = D.mean(axis=0)
-    Cs = D - shift
-    mean_s = S[0] + shift
-    ctop = np.abs(Cs).max(axis=0)
+    first = C[0].copy()
+    C -= first
+    shift = C.mean(axis=0)
+    C -= shift
+    mean_s = first + shift
+    ctop = _largest_magnitudes(C)
     if not ctop.any():
-        return Cs, 0, np.ldexp(mean_s, col_e)
+        return C, 0, np.ldexp(mean_s, col_e)
     col_c = np.where(ctop > 0, np.frexp(ctop)[1] + col_e, np.iinfo(np.int32).min)
     e = int(col_c.max())
     with np.errstate(under="ignore"):  # columns far below the largest may become subnormal: negligible
-        C = np.ldexp(Cs, col_e - e)
+        np.ldexp(C, col_e - e, out=C)
     return C, e, np.ldexp(mean_s, col_e)
+
+
+def _largest_magnitudes(X: np.ndarray) -> np.ndarray:
+    """``np.abs(X).max(axis=0)`` from the column maxima and minima (no temporary copy of ``X``)."""
+    return np.maximum(X.max(axis=0), -X.min(axis=0))
 
 
 def procrustes_align(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -109,6 +109,19 @@ class Measure(ABC):
     def info(self) -> MeasureInfo:
         """What the number is: kind, metric, symmetry, invariances, input, bounds."""
 
+    @property
+    def releases_gil(self) -> bool:
+        """Whether ``prepare`` and the pair/block paths spend their time in calls that release the GIL.
+
+        ``True`` is a promise about where the time goes (NumPy/LAPACK/BLAS
+        kernels: matrix products, decompositions), not about correctness:
+        the all-pairs engine then runs this measure's work on threads of the
+        calling process (prepared forms shared, nothing pickled, no pool to
+        start) instead of worker processes.  ``False`` (the default) keeps
+        worker processes, which suits work done in Python.
+        """
+        return False
+
     def prepare(self, X: Any, name: str = "X") -> Any:
         """Validate one representation and do the work that depends on it alone."""
         return check_matrix(X, name)

@@ -276,6 +276,8 @@ def landmark_distances(
     *,
     landmarks: Any = None,
     rng: Any = None,
+    n_jobs: int | None = None,
+    store: Any = None,
 ) -> LandmarkDistances:
     r"""Distances from L landmarks to all K representations, landmarks chosen by max-min.
 
@@ -290,9 +292,15 @@ def landmark_distances(
     n_landmarks : int, optional
         How many landmarks to choose by max-min (required unless ``landmarks``).
     landmarks : array of int, optional
-        Use these indices instead of choosing.
+        Use these indices instead of choosing: the ``L x K`` matrix is then one
+        rectangular :func:`repgeo.pairwise` call (``other=``), with its tiles,
+        workers and store.
     rng : None, int or Generator
         Picks the first max-min landmark.
+    n_jobs : int, optional
+        Workers for the rectangular call (``landmarks=`` only; see :func:`repgeo.pairwise`).
+    store : path, optional
+        A resumable tile store for the rectangular call (``landmarks=`` only).
 
     Notes
     -----
@@ -300,10 +308,11 @@ def landmark_distances(
     next one is the point whose distance to its nearest landmark is largest,
     ``l_{j+1} = \arg\max_a \min_{i \le j} d(a, l_i)``.  The row of each new
     landmark is exactly what the choice of the next one needs, so selection
-    costs no distances beyond the ``L x K`` returned.  (This loop runs here
-    rather than through :func:`repgeo.pairwise`, which sits on the same
-    layer as this module; it compares prepared representations one landmark
-    row at a time, serially.)
+    costs no distances beyond the ``L x K`` returned.  The choice is
+    sequential, so it runs here, one landmark row at a time on prepared
+    representations (one block product per row where the measure has a block
+    path); with ``landmarks=`` the whole matrix goes through the engine.  A
+    landmark's distance to itself is set to 0.
 
     Examples
     --------
@@ -313,7 +322,12 @@ def landmark_distances(
     >>> ld = landmark_distances(reps, "procrustes", n_landmarks=4, rng=0)
     >>> ld.distances.shape, len(set(ld.landmarks.tolist()))
     ((4, 12), 4)
+    >>> again = landmark_distances(reps, "procrustes", landmarks=ld.landmarks, n_jobs=2)
+    >>> bool(np.allclose(again.distances, ld.distances, atol=1e-12))
+    True
     """
+    from .pairwise import pairwise  # the engine, one layer below
+
     measure = get_measure(measure) if isinstance(measure, str) else measure
     if not isinstance(measure, Measure):
         raise TypeError(f"measure must be a repgeo.Measure or a registry name; got {type(measure).__name__}")
@@ -321,23 +335,34 @@ def landmark_distances(
         raise ValueError(f"measure must be a symmetric distance to embed; got {measure.info.name!r}, a {measure.info.kind}")
     labels, arrays = as_labelled(reps, "reps", minimum=2)
     K = len(arrays)
-    prepared = [measure.prepare(a, f"reps[{lab!r}]") for a, lab in zip(arrays, labels)]
-    measure.check_compatible(arrays, [f"reps[{lab!r}]" for lab in labels])
 
-    def row(i: int) -> np.ndarray:
-        out = np.array([0.0 if j == i else measure.compare(prepared[i], prepared[j]) for j in range(K)])
-        if not np.isfinite(out).all():
-            raise ValueError(f"measure returned a non-finite distance from reps[{labels[i]!r}]")
-        return out
+    def checked(rows: np.ndarray, idx: Any) -> np.ndarray:
+        rows[np.arange(len(idx)), idx] = 0.0
+        bad = np.flatnonzero(~np.isfinite(rows).all(axis=1))
+        if bad.size:
+            raise ValueError(f"measure returned a non-finite distance from reps[{labels[idx[bad[0]]]!r}]")
+        return rows
 
     if landmarks is not None:
         idx = _check_landmarks(landmarks, np.size(landmarks), K)
-        return LandmarkDistances(np.array([row(i) for i in idx]), idx, labels)
+        rows = pairwise([arrays[i] for i in idx], measure, other=arrays, n_jobs=n_jobs, store=store)
+        return LandmarkDistances(checked(rows, idx), idx, labels)
     if n_landmarks is None:
         raise ValueError("n_landmarks must be given when landmarks is not")
     L = check_positive_int(n_landmarks, "n_landmarks", minimum=2)
     if L > K:
         raise ValueError(f"n_landmarks must be <= the number of representations K={K}; got {L}")
+    prepared = [measure.prepare(a, f"reps[{lab!r}]") for a, lab in zip(arrays, labels)]
+    measure.check_compatible(arrays, [f"reps[{lab!r}]" for lab in labels])
+    block = getattr(measure, "compare_block", None)
+
+    def row(i: int) -> np.ndarray:
+        if block is not None:
+            out = np.asarray(block([prepared[i]], prepared), dtype=float)[0]
+        else:
+            out = np.array([0.0 if j == i else measure.compare(prepared[i], prepared[j]) for j in range(K)])
+        return checked(out[None, :], [i])[0]
+
     chosen = [int(check_rng(rng).integers(K))]
     rows = [row(chosen[0])]
     nearest = rows[0].copy()

@@ -218,10 +218,13 @@ def non_constant_columns(X: np.ndarray, name: str, *, rtol: float = 1e-12) -> No
     ...
     ValueError: X is constant to working precision: ...
     """
-    top = np.abs(X).max(axis=0)
-    unit = np.ldexp(X, -np.frexp(top)[1])  # each column at unit scale by its own power of two: exact
-    spread = np.ptp(unit, axis=0)
-    size = np.abs(unit).max(axis=0)
+    high, low = X.max(axis=0), X.min(axis=0)
+    top = np.maximum(high, -low)
+    e = -np.frexp(top)[1]
+    # each column at unit scale by its own power of two (exact); ldexp is monotone, so the scaled
+    # column's range and largest magnitude come from its max and min alone (two passes, no copy)
+    spread = np.ldexp(high, e) - np.ldexp(low, e)
+    size = np.ldexp(top, e)
     if (spread > rtol * size).any():
         return
     if not spread.any():

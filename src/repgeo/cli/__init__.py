@@ -251,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N", help="parallel worker processes "
                    "(joblib; -1 = all cores; default 1)")
     p.add_argument("--block-size", type=_block_size, default="auto", metavar="B", help="pairs are computed in "
-                   "tiles of B x B representations, one tile per task (default auto: about 8 tiles per worker, at least 16)")
+                   "tiles of B x B representations, one tile per task (default auto: about 8 tiles per worker, at least 16; about 4 serially)")
     p.add_argument("--store", metavar="DIR", help="save each finished tile in DIR; rerunning the same command resumes")
     p.add_argument("--other", nargs="+", metavar="FILE", help="column representations: the matrix is "
                    "len(files) x len(other) (rows: files, columns: other)")

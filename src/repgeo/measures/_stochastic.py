@@ -205,6 +205,11 @@ class _StochasticMeasure(Measure):
         """Fit the unit map on ``(X, Y)``; the result scores held-out conditions with the same objective."""
         pa, pb = self.prepare(X, "X"), self.prepare(Y, "Y")
         self.check_compatible([X, Y], ["X", "Y"])
+        return self.fit_prepared(pa, pb)
+
+    def fit_prepared(self, pa: _Stochastic, pb: _Stochastic) -> "StochasticAlignment":
+        """:meth:`fit` from two prepared training sets (``prepare`` output, already checked compatible),
+        so that all-pairs held-out runs prepare each network's training data once."""
         a, b, e = _common(pa, pb)
         value, T = self._best_map(a, b)
         return StochasticAlignment(self, T, pa.offset, pb.offset, self._distance(value, e))

@@ -121,6 +121,11 @@ class LinearCKA(Measure):
         # (K~ 1)^T (L~ 1) = sum_i k_ii l_ii (centred)
         return hsic_unbiased(cross_sq - diag, -a.row_sq.sum(), -b.row_sq.sum(), diag, n)
 
+    @property
+    def releases_gil(self) -> bool:
+        """True: the time goes to GEMMs over prepared features (NumPy or torch), which release the GIL."""
+        return True
+
     def compare(self, a: _LinearPrepared, b: _LinearPrepared) -> float:
         a, b = same_backend(a, b)
         cross_sq = ((a.feats.T @ b.feats) ** 2).sum()

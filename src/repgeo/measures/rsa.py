@@ -244,6 +244,11 @@ class RSA(Measure):
             vec = vec - vec.mean()
         return _Prepared(xp.asarray(vec / np.linalg.norm(vec)), 0.0)
 
+    @property
+    def releases_gil(self) -> bool:
+        """True except for Kendall's tau (computed pair by pair in Python/SciPy): the block path is one GEMM."""
+        return self.comparison != "kendall_tau_a"
+
     def compare_block(self, lefts: list[_Prepared], rights: list[_Prepared]) -> np.ndarray:
         """Similarities of every pair ``(lefts[i], rights[j])`` as a ``(len(lefts), len(rights))`` array.
 

@@ -144,12 +144,15 @@ def pairwise(
     n_jobs : int, optional
         Parallel workers (joblib semantics; ``None`` means 1 unless a
         ``joblib.parallel_config`` context says otherwise, ``-1`` all cores).
-        Local workers are only started when the work is large enough to pay
-        for them (timed on the first tile), and each caps its BLAS threads at
-        ``cores // workers``.
+        Measures whose ``releases_gil`` is true (shape metrics, linear CKA,
+        RSA except Kendall's tau) run on threads of this process, others in
+        worker processes; either is used only when the work is large enough
+        to pay for it (timed on the first tile), and BLAS is capped at
+        ``cores // workers`` threads while they compute (restored after).
     block_size : int or "auto"
         Side of the square tiles of pairs sent to a worker.  ``"auto"``
-        makes at least 16 tiles (8 per worker) and keeps a tile's prepared
+        makes at least 16 tiles (8 per worker) with several workers, about 4
+        serially, and keeps a tile's prepared
         inputs within ``max_memory / (2 * workers)``.
     store : path, optional
         A directory where finished tiles are written as they complete; a

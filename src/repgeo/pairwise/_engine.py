@@ -2,25 +2,37 @@
 
 Where the work runs is decided here, by one rule each:
 
-- *Parallel or serial.*  With local worker processes (joblib's loky or
-  multiprocessing backend, ``n_jobs > 1``), the first representation and the
-  first tile are computed in this process and timed; the rest goes to
-  workers only when the serial estimate of what remains exceeds
-  :data:`PARALLEL_SECONDS` (below that, starting and feeding workers costs
-  more than it saves).  Other joblib backends (Dask through
-  ``parallel_config``) always get the work.
-- *Threads.*  Each local worker caps its BLAS threads at
-  ``max(1, cores // workers)`` (threadpoolctl) while it computes a tile, so
-  workers x threads never exceeds the cores, whatever ``OPENBLAS_NUM_THREADS``
-  says; work in this process keeps the caller's setting.
+- *Threads or processes.*  With ``n_jobs > 1`` and joblib's default local
+  backend (loky or multiprocessing), a measure whose ``releases_gil`` is
+  true (its time goes to NumPy/LAPACK calls that release the GIL: shape
+  metrics, linear CKA, RSA except Kendall's tau) runs on a pool of
+  ``workers`` threads in this process: prepared forms are shared, nothing
+  is pickled or written to disk, and there is no pool start-up to pay.
+  Other measures run in joblib's worker processes.  Other joblib backends
+  (Dask through ``parallel_config``) and ``client=`` are used as given.
+- *Parallel or serial.*  The first representation and the first tile are
+  computed in this process and timed; the rest goes to the threads when the
+  serial estimate of what remains exceeds :data:`THREAD_SECONDS`, and to
+  worker processes when it exceeds :data:`PARALLEL_SECONDS` (below those,
+  feeding workers costs more than it saves).  Other backends always get the
+  work.
+- *Threads.*  While threads or local worker processes compute, BLAS is
+  capped at ``max(1, cores // workers)`` threads (threadpoolctl) -- in this
+  process for the whole parallel part with threads (then restored, also
+  after an error; the cap is process-wide, as BLAS has no per-thread
+  setting, so other threads of the caller see it meanwhile), in each worker
+  while it prepares or computes a tile -- so workers x BLAS threads never
+  exceeds the cores, whatever ``OPENBLAS_NUM_THREADS`` says.  Serial work
+  keeps the caller's setting.
 - *Memory.*  Prepared forms stay in memory while their estimated total
   (8 bytes per input element) is within ``max_memory``; beyond it, when
-  local workers may run and the total exceeds :data:`SPILL_TOTAL`, and
-  whenever local workers prepare or compute, they are spilled to a
-  temporary disk cache and read back as memory maps
+  local worker processes may run and the total exceeds :data:`SPILL_TOTAL`,
+  and whenever local worker processes prepare or compute, they are spilled
+  to a temporary disk cache and read back as memory maps
   (:mod:`repgeo.pairwise._prepared`; the cache lives under ``tempfile``'s
-  directory, ``TMPDIR``).  The automatic tile side keeps a tile's
-  prepared inputs within ``max_memory / (2 * workers)``.
+  directory, ``TMPDIR``).  Threads share the parent's prepared forms.  The
+  automatic tile side keeps a tile's prepared inputs within
+  ``max_memory / (2 * workers)``.
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
 from typing import Any, Callable
 
@@ -38,12 +51,15 @@ from .._measure import Measure
 from .._store import Store, fingerprint
 from ._inputs import estimated_bytes
 from ._prepared import prepare_one, spill
-from ._tiles import auto_block, available_cores, run_tile, tile_keys, tile_pairs
+from ._tiles import auto_block, available_cores, blas_limits, run_tile, tile_keys, tile_pairs
 
-__all__ = ["compute", "PARALLEL_SECONDS"]
+__all__ = ["compute", "PARALLEL_SECONDS", "THREAD_SECONDS"]
 
-#: Serial seconds of remaining work below which local workers are not started.
+#: Serial seconds of remaining work below which local worker processes are not started.
 PARALLEL_SECONDS = 1.5
+#: Serial seconds of remaining work below which threads are not used (a thread pool starts in
+#: well under a millisecond and shares memory, so only very small runs stay serial).
+THREAD_SECONDS = 0.02
 #: Estimated prepared bytes above which prepared forms go to the disk cache as soon as local workers may run.
 SPILL_TOTAL = 64 << 20
 
@@ -67,21 +83,51 @@ class _Cache:
         return self._path
 
 
-def _prepare_all(measure: Measure, items: list, names: list, n_jobs: Any, local: bool, folder: Callable, on_disk: bool, digest: bool) -> tuple:
+class _Threads:
+    """A pool of threads, with BLAS capped at ``cores // workers`` while it lives (started on first use)."""
+
+    def __init__(self, stack: ExitStack, n_workers: int) -> None:
+        self._stack, self._n, self._pool = stack, n_workers, None
+
+    def __call__(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            # entered before the pool: the pool's threads are joined before the cap is lifted
+            self._stack.enter_context(blas_limits(max(1, available_cores() // self._n)))
+            self._pool = self._stack.enter_context(ThreadPoolExecutor(self._n, thread_name_prefix="repgeo"))
+        return self._pool
+
+
+def _prepare_all(measure: Measure, items: list, names: list, n_jobs: Any, how: str, folder: Callable, on_disk: bool, digest: bool, threads: _Threads) -> tuple:
     """Prepared forms (or skeletons) and content digests (when ``digest``) of every item, in order."""
     start = time.perf_counter()
     first = [prepare_one(measure, items[0], names[0], folder() if on_disk else None, digest)]
     rest = range(1, len(items))
     estimate = (time.perf_counter() - start) * len(rest)
-    if local and estimate > PARALLEL_SECONDS:  # workers write their prepared forms to the cache themselves
-        cache = folder()
-        done = joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(prepare_one)(measure, items[k], names[k], cache, digest) for k in rest)
-    elif not local and joblib.effective_n_jobs(n_jobs) > 1:  # another backend (Dask): results come back
+    cache = folder() if on_disk else None
+    if how == "threads" and estimate > THREAD_SECONDS and len(rest) > 1:
+        done = list(threads().map(lambda k: prepare_one(measure, items[k], names[k], cache, digest), rest))
+    elif how == "processes" and estimate > PARALLEL_SECONDS:  # workers write their prepared forms to the cache
+        cache, cap = folder(), max(1, available_cores() // joblib.effective_n_jobs(n_jobs))
+        done = joblib.Parallel(n_jobs=n_jobs)(
+            joblib.delayed(prepare_one)(measure, items[k], names[k], cache, digest, cap) for k in rest
+        )
+    elif how == "other":  # another backend (Dask): results come back
         done = joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(prepare_one)(measure, items[k], names[k], None, digest) for k in rest)
     else:
-        done = [prepare_one(measure, items[k], names[k], folder() if on_disk else None, digest) for k in rest]
+        done = [prepare_one(measure, items[k], names[k], cache, digest) for k in rest]
     pairs = first + list(done)
     return [p for p, _ in pairs], [d for _, d in pairs]
+
+
+def _where(measure: Measure, n_jobs: Any, client: Any) -> str:
+    """Where the work may run: "dask", "threads", "processes", "other" (another joblib backend) or "serial"."""
+    if client is not None:
+        return "dask"
+    if joblib.effective_n_jobs(n_jobs) <= 1:
+        return "serial"
+    if uses_local_processes(n_jobs):
+        return "threads" if measure.releases_gil else "processes"
+    return "other"
 
 
 def compute(
@@ -110,23 +156,23 @@ def compute(
         from ._dask import joblib_dask_client
 
         client = joblib_dask_client()
-    local = client is None and uses_local_processes(n_jobs)
+    how = _where(measure, n_jobs, client)
     n_workers = joblib.effective_n_jobs(n_jobs) if client is None else max(1, len(client.scheduler_info()["workers"]))
     sizes = [estimated_bytes(it) for it in items]
-    # to the disk cache: over the budget, or large enough that workers may want it anyway (then the
-    # parent never holds what it would have to write out later)
-    on_disk = sum(sizes) > max_memory or (local and sum(sizes) > SPILL_TOTAL)
+    # to the disk cache: over the budget, or large enough that worker processes may want it anyway
+    # (then the parent never holds what it would have to write out later)
+    on_disk = sum(sizes) > max_memory or (how == "processes" and sum(sizes) > SPILL_TOTAL)
     auto = auto_block(n_rows, n_cols, n_workers, max(sizes), max_memory // (2 * n_workers))
 
     with ExitStack() as stack:
-        folder = _Cache(stack)
+        folder, threads = _Cache(stack), _Threads(stack, n_workers)
         if client is not None:
             from ._dask import DaskRun
 
             run = stack.enter_context(DaskRun(client, measure, items, names, store is not None))
             digests = run.digests
         else:
-            prepared, digests = _prepare_all(measure, items, names, n_jobs, local, folder, on_disk, store is not None)
+            prepared, digests = _prepare_all(measure, items, names, n_jobs, how, folder, on_disk, store is not None, threads)
         row_labels, col_labels = labels
         saved = None
         if store is not None:  # the store decides the tile size when resuming
@@ -169,21 +215,31 @@ def compute(
             r0, c0 = key[0] * block, key[1] * block
             return prep[r0 : min(n_rows, r0 + block)], prep[offset + c0 : offset + min(n_cols, c0 + block)]
 
-        parallel_pays = joblib.effective_n_jobs(n_jobs) > 1 and not local
-        if local and todo:  # time one tile here before deciding whether workers pay
+        parallel_pays = how == "other"
+        if how in ("threads", "processes") and todo:  # time one tile here before deciding whether workers pay
             start = time.perf_counter()
             key = todo.pop(0)
             finish(*run_tile(measure, key, *sides(key, prepared), geometry))
             per_pair = (time.perf_counter() - start) / max(1, _count([key], geometry))
-            parallel_pays = per_pair * _count(todo, geometry) > PARALLEL_SECONDS
-        if parallel_pays and todo:
-            threads = None
-            if local:  # workers read prepared forms from the disk cache, never from pickles
+            limit = THREAD_SECONDS if how == "threads" else PARALLEL_SECONDS
+            parallel_pays = len(todo) > 1 and per_pair * _count(todo, geometry) > limit
+        if parallel_pays and how == "threads":
+            pool = threads()
+            jobs = [pool.submit(run_tile, measure, key, *sides(key, prepared), geometry) for key in todo]
+            try:
+                for job in as_completed(jobs):
+                    finish(*job.result())
+            finally:  # an error (or an interrupt): tiles not yet started are dropped
+                for job in jobs:
+                    job.cancel()
+        elif parallel_pays:
+            cap = None
+            if how == "processes":  # workers read prepared forms from the disk cache, never from pickles
                 cache = folder()
                 prepared = [spill(p, cache) for p in prepared]
-                threads = max(1, available_cores() // n_workers)
+                cap = max(1, available_cores() // n_workers)
             parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-            jobs = (joblib.delayed(run_tile)(measure, key, *sides(key, prepared), geometry, threads) for key in todo)
+            jobs = (joblib.delayed(run_tile)(measure, key, *sides(key, prepared), geometry, cap) for key in todo)
             for key, values in parallel(jobs):
                 finish(key, values)
         else:

@@ -16,6 +16,7 @@ import copy
 import dataclasses
 import os
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import numpy as np
 from .._measure import Measure
 from ._inputs import read
 
-__all__ = ["Saved", "spill", "restore", "prepare_one"]
+__all__ = ["Saved", "spill", "restore", "prepare_one", "blas_limits"]
 
 #: Arrays smaller than this stay inside the skeleton (a file per tiny array costs more than it saves).
 SPILL_BYTES = 1 << 16
@@ -72,7 +73,22 @@ def _map(obj: Any, fn: Any) -> Any:
     return obj
 
 
-def prepare_one(measure: Measure, item: Any, name: str, folder: str | None, content_hash: bool = True) -> tuple[Any, str]:
-    """Read ``item`` (hashing it in the same pass), prepare it and spill it: ``(skeleton, digest)``."""
-    data, digest = read(item, content_hash)
-    return spill(measure.prepare(data, name), folder), digest
+def blas_limits(threads: int | None) -> Any:
+    """A context capping this process's BLAS at ``threads`` threads (threadpoolctl); ``None``: no change."""
+    if threads is None:
+        return nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=threads, user_api="blas")
+
+
+def prepare_one(
+    measure: Measure, item: Any, name: str, folder: str | None, content_hash: bool = True, threads: int | None = None
+) -> tuple[Any, str]:
+    """Read ``item`` (hashing it in the same pass), prepare it and spill it: ``(skeleton, digest)``.
+
+    ``threads`` caps BLAS while it runs (worker processes; ``None`` leaves the setting alone).
+    """
+    with blas_limits(threads):
+        data, digest = read(item, content_hash)
+        return spill(measure.prepare(data, name), folder), digest

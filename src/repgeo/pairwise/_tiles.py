@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import math
 import os
-from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
 
 from .._measure import Measure
-from ._prepared import restore
+from ._prepared import blas_limits, restore
 
-__all__ = ["tile_keys", "tile_pairs", "auto_block", "run_tile", "available_cores"]
+__all__ = ["tile_keys", "tile_pairs", "auto_block", "run_tile", "available_cores", "blas_limits"]
 
 def available_cores() -> int:
     """CPU cores this process may run on (its affinity mask, where the OS has one)."""
@@ -62,12 +61,15 @@ def tile_pairs(key: tuple[int, int], block: int, n_rows: int, n_cols: int, mode:
 def auto_block(n_rows: int, n_cols: int, n_workers: int, rep_bytes: int, tile_budget: int) -> int:
     """The tile side for ``block_size="auto"``.
 
-    Enough tiles to keep every worker busy (at least 16, and 8 per worker),
-    and no more representations per tile than fit in ``tile_budget`` bytes
+    With several workers, enough tiles to keep every worker busy (at least
+    16, and 8 per worker); serial runs aim at 4 tiles (tiles then only serve
+    the store and the progress bar, and larger ones make larger GEMMs for the
+    block paths and fewer diagonal tiles, whose halving makes small ones).
+    Never more representations per tile than fit in ``tile_budget`` bytes
     (a tile holds the prepared forms of its rows and columns, about
     ``2 * block * rep_bytes``).
     """
-    target_tiles = max(16, 8 * n_workers)
+    target_tiles = max(16, 8 * n_workers) if n_workers > 1 else 4
     by_count = math.ceil(math.sqrt(n_rows * n_cols / (2 * target_tiles)))
     by_memory = tile_budget // max(1, 2 * rep_bytes)
     return int(max(1, min(by_count, by_memory, max(n_rows, n_cols))))
@@ -86,14 +88,6 @@ def _upper_triangle(many: Any, reps: list, full: np.ndarray, lo: int, hi: int) -
     full[lo:mid, mid:hi] = many(reps[lo:mid], reps[mid:hi])
     _upper_triangle(many, reps, full, lo, mid)
     _upper_triangle(many, reps, full, mid, hi)
-
-
-def _limits(threads: int | None) -> Any:
-    if threads is None:
-        return nullcontext()
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=threads, user_api="blas")
 
 
 def run_tile(
@@ -116,7 +110,7 @@ def run_tile(
     if i.size == 0:
         return key, np.empty(0)
     li, rj = i - key[0] * block, j - key[1] * block
-    with _limits(threads):
+    with blas_limits(threads):
         lefts, rights = [restore(p) for p in lefts], [restore(p) for p in rights]
         many = getattr(measure, "compare_block", None)
         if many is not None:
