@@ -54,21 +54,21 @@ def _input_eps(X: Any) -> float:
         return float(np.finfo(float).eps)
 
 
-def centred_frame(X: np.ndarray, name: str, eps: float = float(np.finfo(float).eps), xp: Any = NUMPY) -> tuple:
-    """Centre columns and return ``(mean, U, s, V)`` of the thin SVD, rank-truncated.
+def thin_frame(centred: np.ndarray, eps: float = float(np.finfo(float).eps), xp: Any = NUMPY) -> tuple:
+    """``(U, s, V)`` of the thin SVD of column-centred data, rank-truncated.
 
     Singular values below ``max(n, p) * eps * s_max`` are dropped, with ``eps``
     the precision the data were stored in: directions the data do not occupy
-    (rounding noise included) are removed rather than inverted.  ``X`` is a
-    NumPy array, centred on the host; with a torch namespace ``xp`` the SVD
-    runs on its device in float64 and ``U``, ``s``, ``V`` are tensors there.
+    (rounding noise included) are removed rather than inverted.  ``centred`` is
+    a NumPy array already checked and centred (by :meth:`ShapeMetric.prepare`);
+    with a torch namespace ``xp`` the SVD runs on its device in float64 and
+    ``U``, ``s``, ``V`` are tensors there.
     """
-    non_constant_columns(X, name)
-    mean = X.mean(axis=0)
-    Xc = X - mean
-    U, s, Vt = xp.svd(xp.asarray(Xc), full_matrices=False)
-    keep = s > max(Xc.shape) * max(eps, np.finfo(float).eps) * s[0]
-    return mean, U[:, keep], s[keep], Vt[keep].T
+    U, s, Vt = xp.svd(xp.asarray(centred), full_matrices=False)
+    keep = s > max(centred.shape) * max(eps, np.finfo(float).eps) * s[0]
+    if bool(keep.all()):  # full rank: no copy of U
+        return U, s, Vt.T
+    return U[:, keep], s[keep], Vt[keep].T
 
 
 @register("procrustes_euclidean", alpha=1.0, score="euclidean")
@@ -207,7 +207,7 @@ class ShapeMetric(Measure):
             with np.errstate(under="ignore", over="ignore"):
                 scale = float(np.ldexp(1.0 / norm, -e))
             return _Prepared(xp.asarray(centred / norm), mean, scale, data_norm)
-        _, U, s, V = centred_frame(centred, name, eps, xp)
+        U, s, V = thin_frame(centred, eps, xp)
         s = xp.to_numpy(s)  # r numbers: the gains are computed on the host, by one code path
         # the repgeo convention's gains are scale-free; netrep's and repsim's need the data's units
         gains, _ = self.whitening(s if self.convention == "repgeo" else _in_data_units(s, e, name), X.shape, name)
