@@ -1,4 +1,4 @@
-"""Euclidean embeddings of a metric space of representations."""
+"""Landmark MDS (de Silva & Tenenbaum): distances to a few landmarks, then a triangulation of the rest."""
 
 from __future__ import annotations
 
@@ -7,142 +7,20 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
-from scipy.spatial.distance import pdist, squareform
-from scipy.stats import spearmanr
 
-from ._linalg import to_unit_scale
-from ._measure import Measure
-from ._registry import get_measure
-from ._result import Result
-from ._validation import (
+from .._measure import Measure
+from .._registry import get_measure
+from .._result import Result
+from .._validation import (
     as_float_array,
     as_labelled,
     check_distance_matrix,
     check_positive_int,
     check_rng,
 )
+from ._classical import Embedding, _distortion, _unit_exponent
 
-__all__ = [
-    "Embedding",
-    "LandmarkDistances",
-    "MetricEmbedding",
-    "classical_mds",
-    "landmark_distances",
-    "landmark_mds",
-    "metric_mds",
-]
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class Embedding(Result):
-    """Coordinates whose Euclidean distances approximate a distance matrix.
-
-    Attributes
-    ----------
-    coords : ndarray of shape (K, n_components)
-    eigenvalues : ndarray of shape (K,)
-        All eigenvalues of the double-centred matrix, in decreasing order.
-        Negative ones measure how far the distances are from Euclidean.
-    explained : float
-        Share of the positive eigenvalue mass captured by the kept components.
-    negative_mass : float
-        ``sum |negative eigenvalues| / sum |eigenvalues|`` (0 for exactly
-        Euclidean distances).
-    rank_correlation : float
-        Spearman correlation between the original and the embedded distances
-        (a distortion summary; 1 means the order of distances is kept).  NaN
-        when all distances are equal (no order to keep), or with fewer than
-        three points.
-    """
-
-    coords: np.ndarray
-    eigenvalues: np.ndarray
-    explained: float
-    negative_mass: float
-    rank_correlation: float
-
-    _dims = {"coords": ("point", "component"), "eigenvalues": "eigenvalue"}
-
-
-def classical_mds(D: Any, n_components: int = 2) -> Embedding:
-    r"""Classical (Torgerson) multidimensional scaling of a distance matrix.
-
-    Parameters
-    ----------
-    D : array of shape (K, K)
-        Symmetric distances with a zero diagonal (e.g. from :func:`repgeo.pairwise`).
-    n_components : int, default 2
-
-    Notes
-    -----
-    With ``J = I - 11^T / K``, ``B = -J (D \circ D) J / 2 = V \Lambda V^T`` and
-    the coordinates are ``V_k \Lambda_k^{1/2}`` for the ``k`` largest positive
-    eigenvalues.  For distances that are Euclidean this recovers the points up
-    to a rigid motion.  (scikit-learn >= 1.8 has ``ClassicalMDS``; this
-    function also reports the whole spectrum and the distortion, and works
-    with older scikit-learn releases.)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> pts = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 4.0]])
-    >>> from scipy.spatial.distance import pdist, squareform
-    >>> emb = classical_mds(squareform(pdist(pts)))
-    >>> bool(np.allclose(squareform(pdist(emb.coords)), squareform(pdist(pts))))
-    True
-    """
-    D = as_float_array(D, "D", ndim=2)
-    K = D.shape[0]
-    if D.shape != (K, K):
-        raise ValueError(f"D must be a square distance matrix; got shape {D.shape}")
-    if not np.allclose(D, D.T, rtol=1e-10, atol=1e-12 * max(1.0, float(np.abs(D).max()))):
-        raise ValueError("D must be symmetric; embed the symmetrised (D + D.T) / 2 if that is what you mean")
-    if np.any(D < 0) or np.any(np.abs(np.diag(D)) > 0):
-        raise ValueError("D must hold non-negative distances with a zero diagonal")
-    n_components = check_positive_int(n_components, "n_components")
-    if n_components >= K:
-        raise ValueError(f"n_components must be < the number of points K={K}; got {n_components}")
-    e = _unit_exponent(D, "D")
-    D_unit = np.ldexp(D, -e)
-    J = np.eye(K) - 1.0 / K
-    B = -0.5 * J @ (D_unit**2) @ J
-    eigenvalues, vectors = scipy.linalg.eigh((B + B.T) / 2)
-    order = np.argsort(eigenvalues)[::-1]
-    eigenvalues, vectors = eigenvalues[order], vectors[:, order]
-    kept = np.clip(eigenvalues[:n_components], 0.0, None)
-    coords = np.ldexp(vectors[:, :n_components] * np.sqrt(kept), e)
-    positive = eigenvalues[eigenvalues > 0].sum()
-    total = np.abs(eigenvalues).sum()
-    negative = np.abs(eigenvalues[eigenvalues < 0]).sum()
-    eigenvalues = np.ldexp(eigenvalues, 2 * e)
-    original, embedded = squareform(D, checks=False), pdist(coords)
-    varies = K > 2 and np.ptp(original) > 0 and np.ptp(embedded) > 0
-    rho = spearmanr(original, embedded).statistic if varies else np.nan
-    return Embedding(
-        coords=coords,
-        eigenvalues=eigenvalues,
-        explained=float(kept.sum() / positive) if positive > 0 else 0.0,
-        negative_mass=float(negative / total) if total > 0 else 0.0,
-        rank_correlation=float(rho),
-    )
-
-
-def _unit_exponent(D: np.ndarray, name: str) -> int:
-    """The power of two that brings ``D`` to unit scale, refusing distances whose squares (the
-    eigenvalues) float64 cannot hold."""
-    _, e = np.frexp(np.abs(D).max())  # exact power-of-two rescaling: D**2 cannot overflow
-    if 2 * int(e) > 1020:
-        raise ValueError(
-            f"{name} has distances up to {np.abs(D).max():.3g}; the eigenvalues (squared distances) would "
-            f"overflow float64 above about 1e153: divide {name} by a constant (the embedding scales with it)"
-        )
-    return int(e)
-
-
-def _distortion(original: np.ndarray, embedded: np.ndarray) -> float:
-    """Spearman correlation of two vectors of distances; NaN when either has no order."""
-    varies = original.size > 2 and np.ptp(original) > 0 and np.ptp(embedded) > 0
-    return float(spearmanr(original, embedded).statistic) if varies else float("nan")
+__all__ = ["LandmarkDistances", "landmark_distances", "landmark_mds"]
 
 
 def _check_landmarks(landmarks: Any, L: int, K: int) -> np.ndarray:
@@ -326,7 +204,7 @@ def landmark_distances(
     >>> bool(np.allclose(again.distances, ld.distances, atol=1e-12))
     True
     """
-    from .pairwise import pairwise  # the engine, one layer below
+    from ..pairwise import pairwise  # the engine, one layer below
 
     measure = get_measure(measure) if isinstance(measure, str) else measure
     if not isinstance(measure, Measure):
@@ -372,79 +250,3 @@ def landmark_distances(
         rows.append(row(chosen[-1]))
         nearest = np.minimum(nearest, rows[-1])
     return LandmarkDistances(np.array(rows), np.array(chosen, dtype=np.intp), labels)
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class MetricEmbedding(Result):
-    """Coordinates from metric MDS (SMACOF stress minimisation).
-
-    Attributes
-    ----------
-    coords : ndarray of shape (K, n_components)
-    stress : float
-        Kruskal's stress-1, ``sqrt(sum (d_ij - D_ij)^2 / sum D_ij^2)`` over pairs.
-    n_iter : int
-        SMACOF iterations run.
-    rank_correlation : float
-        As in :class:`Embedding`.
-    """
-
-    coords: np.ndarray
-    stress: float
-    n_iter: int
-    rank_correlation: float
-
-
-def metric_mds(D: Any, n_components: int = 2, *, max_iter: int = 300, eps: float = 1e-6) -> MetricEmbedding:
-    r"""Metric MDS of a distance matrix: scikit-learn's SMACOF, started from classical MDS.
-
-    Parameters
-    ----------
-    D : array of shape (K, K)
-        Symmetric distances with a zero diagonal, used as precomputed dissimilarities.
-    n_components : int, default 2
-    max_iter : int, default 300
-        Iteration cap of SMACOF.
-    eps : float, default 1e-6
-        Relative stress decrease at which SMACOF stops.
-
-    Notes
-    -----
-    Minimises the raw stress ``sum_{i<j} (||x_i - x_j|| - D_ij)^2`` by
-    majorisation (de Leeuw 1977) from the classical MDS solution, so the
-    result is deterministic and no worse in stress than the classical one.
-
-    References
-    ----------
-    de Leeuw (1977). Applications of convex analysis to multidimensional scaling.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from scipy.spatial.distance import pdist, squareform
-    >>> pts = np.random.default_rng(0).standard_normal((30, 2))
-    >>> emb = metric_mds(squareform(pdist(pts)))
-    >>> bool(emb.stress < 1e-3)
-    True
-    """
-    from sklearn.manifold import smacof  # scikit-learn is a dependency; imported on use
-
-    D = check_distance_matrix(D, "D")
-    max_iter = check_positive_int(max_iter, "max_iter")
-    n_components = check_positive_int(n_components, "n_components")
-    if n_components >= D.shape[0]:
-        raise ValueError(f"n_components must be < the number of points K={D.shape[0]}; got {n_components}")
-    if not D.any():  # every point in one place: SMACOF would divide 0 by 0
-        return MetricEmbedding(np.zeros((D.shape[0], n_components)), 0.0, 0, float("nan"))
-    unit, e = to_unit_scale(D)  # exact power-of-two rescaling: SMACOF works on numbers near 1
-    start = classical_mds(unit, n_components)
-    coords, _, n_iter = smacof(
-        unit, metric=True, n_components=n_components, init=start.coords, n_init=1,
-        max_iter=max_iter, eps=eps, return_n_iter=True, normalized_stress=False,
-    )
-    if not np.isfinite(coords).all():
-        raise ValueError("metric MDS diverged (non-finite coordinates); check D for extreme values")
-    original, embedded = squareform(unit, checks=False), pdist(coords)
-    denom = float(np.sum(original**2))
-    stress = float(np.sqrt(np.sum((embedded - original) ** 2) / denom)) if denom > 0 else 0.0
-    return MetricEmbedding(np.ldexp(coords, e), stress, int(n_iter), _distortion(original, embedded))
