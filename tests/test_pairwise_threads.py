@@ -134,6 +134,19 @@ def test_where_the_work_runs():
     assert engine._where(_Holds(), 2, None) == "processes"
     assert engine._where(rg.RSA(compare="kendall_tau_a"), 2, None) == "processes"
     assert engine._where(rg.get_measure("dsa"), 2, None) == "processes"  # Measure's default: False
+    # tensors on an accelerator stay in this process whatever the measure (no pickled device tensors)
+    assert engine._where(_Holds(), 2, None, on_device=True) == "threads"
+    assert engine._where(_Holds(), 1, None, on_device=True) == "serial"
+
+
+def test_device_tensors_are_recognised_without_importing_torch():
+    from types import SimpleNamespace
+
+    fake_cuda = type("Tensor", (), {"__module__": "torch", "device": SimpleNamespace(type="cuda")})()
+    fake_cpu = type("Tensor", (), {"__module__": "torch", "device": SimpleNamespace(type="cpu")})()
+    assert engine._on_device([np.zeros(3), fake_cuda]) and not engine._on_device([np.zeros(3), fake_cpu])
+    torch = pytest.importorskip("torch")
+    assert not engine._on_device([torch.zeros(3, 2)])
     assert rg.get_measure("linear_cka").releases_gil and rg.RSA().releases_gil
 
 

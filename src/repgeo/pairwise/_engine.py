@@ -119,15 +119,25 @@ def _prepare_all(measure: Measure, items: list, names: list, n_jobs: Any, how: s
     return [p for p, _ in pairs], [d for _, d in pairs]
 
 
-def _where(measure: Measure, n_jobs: Any, client: Any) -> str:
-    """Where the work may run: "dask", "threads", "processes", "other" (another joblib backend) or "serial"."""
+def _where(measure: Measure, n_jobs: Any, client: Any, on_device: bool = False) -> str:
+    """Where the work may run: "dask", "threads", "processes", "other" (another joblib backend) or "serial".
+
+    Tensors on an accelerator (``on_device``) never go to worker processes, which would copy them through
+    pickles (or fail to): they run on threads of this process, where their device work can still overlap.
+    """
     if client is not None:
         return "dask"
     if joblib.effective_n_jobs(n_jobs) <= 1:
         return "serial"
     if uses_local_processes(n_jobs):
-        return "threads" if measure.releases_gil else "processes"
+        return "threads" if measure.releases_gil or on_device else "processes"
     return "other"
+
+
+def _on_device(items: list) -> bool:
+    """Whether any input is a torch tensor off the CPU (checked without importing torch)."""
+    return any(type(it).__module__.startswith("torch") and getattr(getattr(it, "device", None), "type", "cpu")
+               != "cpu" for it in items)
 
 
 def compute(
@@ -156,7 +166,7 @@ def compute(
         from ._dask import joblib_dask_client
 
         client = joblib_dask_client()
-    how = _where(measure, n_jobs, client)
+    how = _where(measure, n_jobs, client, _on_device(items))
     n_workers = joblib.effective_n_jobs(n_jobs) if client is None else max(1, len(client.scheduler_info()["workers"]))
     sizes = [estimated_bytes(it) for it in items]
     # to the disk cache: over the budget, or large enough that worker processes may want it anyway
